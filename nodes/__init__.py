@@ -1,0 +1,17 @@
+"""The pack's nodes, as ComfyUI's classic node API lists them."""
+
+from .fetch_result import FetchResult
+from .mask_object_remove import MaskObjectRemove
+from .text_object_remove import TextObjectRemove
+
+NODE_CLASS_MAPPINGS = {
+    "MaskObjectRemove": MaskObjectRemove,
+    "TextObjectRemove": TextObjectRemove,
+    "FetchResult": FetchResult,
+}
+
+NODE_DISPLAY_NAME_MAPPINGS = {
+    "MaskObjectRemove": "Mask Object Remove",
+    "TextObjectRemove": "Text Object Remove",
+    "FetchResult": "Fetch Result (ModelsLab)",
+}

@@ -1,0 +1,127 @@
+"""The one place that talks to ComfyUI itself: interrupt, progress bar, status text,
+model folders and the torch device.
+
+ComfyUI modules are imported lazily, inside the functions that need them, so
+the pack imports and its tests run where ComfyUI is absent. Outside ComfyUI
+every call here quietly does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .run_context import RunContext
+
+if TYPE_CHECKING:
+    import torch
+
+STATUS_EVENT = "comfyui-object-removal.status"
+
+log = logging.getLogger(__name__)
+
+
+def _model_management() -> Any | None:
+    try:
+        import comfy.model_management as model_management
+    except ImportError:
+        return None
+    return model_management
+
+
+class ComfyRunContext(RunContext):
+    """Cancel = ComfyUI's Cancel button; progress and status go to the node on screen."""
+
+    def __init__(self, node_id: str | None) -> None:
+        super().__init__()
+        self._node_id = node_id
+        self._bar: Any | None = None
+        self._bar_total: float | None = None
+
+    def cancel_requested(self) -> bool:
+        if self.cancel_event.is_set():
+            return True
+        model_management = _model_management()
+        # Read the flag without clearing it, so every node waiting in this run sees it.
+        return bool(model_management and model_management.processing_interrupted())
+
+    def cancel_error(self) -> BaseException:
+        model_management = _model_management()
+        if model_management is not None:
+            return model_management.InterruptProcessingException()
+        return super().cancel_error()
+
+    def progress(self, done: float, total: float) -> None:
+        try:
+            import comfy.utils
+        except ImportError:
+            return
+        if self._bar is None or self._bar_total != total:
+            self._bar = comfy.utils.ProgressBar(max(1, int(total)), node_id=self._node_id)
+            self._bar_total = total
+        self._bar.update_absolute(int(done), int(max(1, total)))
+
+    def status(self, text: str, job: str | None = None) -> None:
+        send_status(self._node_id, text, job)
+
+
+def send_status(node_id: str | None, text: str, job: str | None = None) -> None:
+    """Show `text` under the node, in the browser that queued this run only."""
+    if node_id is None:
+        return
+    try:
+        from server import PromptServer
+    except (ImportError, AttributeError):
+        return
+    server = getattr(PromptServer, "instance", None)
+    client_id = getattr(server, "client_id", None)
+    if server is None or client_id is None:
+        return  # never broadcast one user's job details to every connected browser
+    try:
+        payload = {"node": str(node_id), "text": text}
+        if job:
+            payload["job"] = job
+        server.send_sync(STATUS_EVENT, payload, client_id)
+    except Exception:  # a status line must never fail the run
+        log.debug("could not send status to the front end", exc_info=True)
+
+
+def comfy_model_folders(names: Iterable[str]) -> list[Path]:
+    """ComfyUI's model folders registered under `names`, plus `models/<name>`; none
+    outside ComfyUI.
+
+    Folder names such as "inpaint" are registered by other packs, not by ComfyUI
+    itself, so an unknown name is skipped and `models/<name>` is tried directly.
+    """
+    try:
+        import folder_paths
+    except ImportError:
+        return []
+    folders: list[str] = []
+    for name in names:
+        try:
+            folders.extend(folder_paths.get_folder_paths(name))
+        except Exception:  # KeyError for an unregistered name; forks may differ
+            pass
+        models_dir = getattr(folder_paths, "models_dir", None)
+        if models_dir:
+            folders.append(os.path.join(models_dir, name))
+    return [Path(f) for f in dict.fromkeys(os.path.normpath(f) for f in folders)]
+
+
+def comfy_torch_device() -> torch.device:
+    """ComfyUI's device for models when ComfyUI runs us, else the CPU."""
+    import torch
+
+    try:
+        import comfy.model_management as model_management
+
+        return model_management.get_torch_device()
+    except ImportError:  # not inside ComfyUI
+        return torch.device("cpu")
+    except Exception:  # e.g. a CUDA setting with a CPU-only torch: run, but say so
+        log.warning("running on the CPU: ComfyUI's torch device is unusable", exc_info=True)
+        return torch.device("cpu")

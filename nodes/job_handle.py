@@ -1,0 +1,80 @@
+"""The plain-text handle FetchResult collects, and what else FetchResult accepts.
+
+A handle is `modelslab:<id>[,<id>...]@<width>x<height>`: the job ids of a
+batch in order, and the input image's size so the result comes back at it.
+It is plain text, so it survives a restart and can be pasted into a later run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .config import normalize_base_url
+from .errors import ObjectRemovalError
+
+_HANDLE = re.compile(r"^modelslab:(\d{1,20}(?:,\d{1,20})*)@(\d{1,5})x(\d{1,5})$")
+_BARE_ID = re.compile(r"^\d{1,20}$")
+_FETCH_PATH = re.compile(r"^/api/v\d+/(?:[\w-]+/)*fetch/(\d{1,20})/?$")
+MAX_SIDE = 16384
+
+
+@dataclass(frozen=True)
+class JobReference:
+    job_ids: tuple[str, ...]
+    size: tuple[int, int] | None = None
+    """(width, height) to return the result at; None returns the provider's size."""
+
+    def format(self) -> str:
+        if self.size is None:
+            return ",".join(self.job_ids)
+        width, height = self.size
+        return f"modelslab:{','.join(self.job_ids)}@{width}x{height}"
+
+
+def parse_job_reference(text: str, modelslab_origin: str) -> JobReference:
+    """Read FetchResult's `job`; refuse anything that would send the key elsewhere.
+
+    Accepted: a handle from TextObjectRemove, a bare numeric job id, or an
+    http(s) URL on the configured ModelsLab origin ending in `/fetch/<id>`.
+    """
+    value = (text or "").strip()
+    match = _HANDLE.match(value)
+    if match:
+        width, height = int(match.group(2)), int(match.group(3))
+        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+            raise ObjectRemovalError(f"the job handle's size {width}x{height} is not valid.")
+        return JobReference(tuple(match.group(1).split(",")), (width, height))
+    if _BARE_ID.match(value):
+        return JobReference((value,))
+    if value.lower().startswith(("http://", "https://")):
+        return JobReference((_job_id_from_url(value, modelslab_origin),))
+    raise ObjectRemovalError(
+        "`job` must be a handle from TextObjectRemove (modelslab:<id>@<w>x<h>), a ModelsLab "
+        f"job id (digits), or a fetch URL on {modelslab_origin}. Got {_preview(value)}."
+    )
+
+
+def _job_id_from_url(url: str, modelslab_origin: str) -> str:
+    try:
+        origin = normalize_base_url(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}", "job URL")
+    except ObjectRemovalError:
+        origin = None
+    if origin != modelslab_origin:
+        # Only the configured origin ever receives the key; nothing is sent.
+        raise ObjectRemovalError(
+            f"the job URL is not on the configured ModelsLab origin ({modelslab_origin}); "
+            "nothing was sent. Paste the job id or the handle instead, or set "
+            "MODELSLAB_BASE_URL if you really use another ModelsLab host."
+        )
+    match = _FETCH_PATH.match(urlsplit(url).path)
+    if not match:
+        raise ObjectRemovalError(
+            f"the job URL does not end in /fetch/<job id>; got path {urlsplit(url).path!r}."
+        )
+    return match.group(1)
+
+
+def _preview(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:57] + "...")

@@ -1,0 +1,89 @@
+"""ComfyUI IMAGE / MASK tensors to numpy arrays and back. No HTTP, no files.
+
+IMAGE is (B, H, W, C) float in 0..1 with C = 3 (1 and 4 are accepted: grey is
+expanded, alpha dropped). MASK is (B, H, W) or (H, W), 1.0 = remove.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .errors import ObjectRemovalError
+
+MASK_THRESHOLD = 0.5
+
+
+def image_batch(image: torch.Tensor) -> torch.Tensor:
+    """Validate an IMAGE and return it as (B, H, W, 3) float32, on the CPU."""
+    if not isinstance(image, torch.Tensor):
+        raise ObjectRemovalError(f"`image` must be an IMAGE tensor, got {type(image).__name__}.")
+    if image.dim() == 3:
+        image = image.unsqueeze(0)
+    if image.dim() != 4 or image.shape[-1] not in (1, 3, 4):
+        raise ObjectRemovalError(
+            f"`image` must have the shape (batch, height, width, channels) with 1, 3 or 4 "
+            f"channels, got {tuple(image.shape)}. Connect an IMAGE output (e.g. Load Image)."
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0 or image.shape[2] == 0:
+        raise ObjectRemovalError(f"`image` is empty: shape {tuple(image.shape)}.")
+    image = image.detach().to(device="cpu", dtype=torch.float32)
+    if image.shape[-1] == 1:
+        image = image.expand(-1, -1, -1, 3)
+    elif image.shape[-1] == 4:
+        image = image[..., :3]
+    return image.contiguous()
+
+
+def mask_batch(mask: torch.Tensor) -> torch.Tensor:
+    """Validate a MASK and return it as (B, H, W) float32 on the CPU."""
+    if not isinstance(mask, torch.Tensor):
+        raise ObjectRemovalError(f"`mask` must be a MASK tensor, got {type(mask).__name__}.")
+    if mask.dim() == 2:
+        mask = mask.unsqueeze(0)
+    elif mask.dim() == 4 and mask.shape[1] == 1:
+        mask = mask[:, 0]
+    if mask.dim() != 3 or 0 in mask.shape:
+        raise ObjectRemovalError(
+            f"`mask` must have the shape (batch, height, width), got {tuple(mask.shape)}. "
+            "Connect a MASK output (e.g. Load Image's MASK or a mask editor)."
+        )
+    return mask.detach().to(device="cpu", dtype=torch.float32).contiguous()
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(H, W, 3) float 0..1 -> (H, W, 3) uint8, rounding so 8-bit values survive exactly."""
+    array = image.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
+    return np.ascontiguousarray(array.numpy())
+
+
+def from_uint8(array: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (H, W, 3) float32 0..1, the way ComfyUI's Load Image does it."""
+    return torch.from_numpy(array.astype(np.float32)) / 255.0
+
+
+def binary_mask(mask: torch.Tensor, height: int, width: int) -> np.ndarray:
+    """One (h, w) MASK -> (height, width) bool, True where the mask is >= 0.5.
+
+    A mask of another size is resized to the image (bilinear, then thresholded,
+    so edges stay where they were rather than snapping to a coarse grid).
+    """
+    if mask.shape != (height, width):
+        mask = torch.nn.functional.interpolate(
+            mask[None, None], size=(height, width), mode="bilinear", align_corners=False
+        )[0, 0]
+    return np.ascontiguousarray((mask >= MASK_THRESHOLD).numpy())
+
+
+def pair_batches(image_count: int, mask_count: int) -> list[tuple[int, int]]:
+    """Which mask goes with which image: B with 1, 1 with B, or B with B."""
+    if image_count == mask_count:
+        return [(i, i) for i in range(image_count)]
+    if mask_count == 1:
+        return [(i, 0) for i in range(image_count)]
+    if image_count == 1:
+        return [(0, j) for j in range(mask_count)]
+    raise ObjectRemovalError(
+        f"got {image_count} images and {mask_count} masks. Give one mask for all images, "
+        "one image for all masks, or as many masks as images."
+    )

@@ -1,0 +1,66 @@
+"""TextObjectRemove: remove an object named in words, through ModelsLab."""
+
+from __future__ import annotations
+
+import torch
+
+from .comfy_bridge import ComfyRunContext
+from .node_support import CATEGORY, errors_named_for
+from .text_removal import remove_by_text
+
+DEFAULT_TIMEOUT_SECONDS = 600
+
+
+class TextObjectRemove:
+    """Removes the object you name (e.g. "sofa") with ModelsLab's Interior object removal
+    (paid per image, key from MODELSLAB_API_KEY). The job is queued at ModelsLab: with wait
+    on, the node waits for it and returns the result at the input's size; with wait off it
+    returns at once with the input unchanged and a job handle for FetchResult, so many jobs
+    run side by side. Queueing the same image and name again resumes the same job instead
+    of paying twice. Batches become one job per image."""
+
+    DESCRIPTION = __doc__
+    CATEGORY = CATEGORY
+    FUNCTION = "remove"
+    RETURN_TYPES = ("IMAGE", "STRING")
+    RETURN_NAMES = ("image", "job")
+    OUTPUT_TOOLTIPS = (
+        "The result at the input's exact size (wait on), or the input unchanged (wait off).",
+        "The job handle: give it to FetchResult, now or in a later run.",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict:
+        return {
+            "required": {
+                "image": ("IMAGE", {"tooltip": "The image(s) to remove the object from."}),
+                "object_name": ("STRING", {
+                    "default": "", "multiline": False,
+                    "tooltip": "What to remove, in words: e.g. \"sofa\", \"the red car\".",
+                }),
+                "wait": ("BOOLEAN", {
+                    "default": True,
+                    "tooltip": "On: wait for the result. Off: submit, return the job handle at "
+                               "once and collect it with FetchResult.",
+                }),
+                "timeout": ("INT", {
+                    "default": DEFAULT_TIMEOUT_SECONDS, "min": 1, "max": 86400,
+                    "tooltip": "Seconds to wait for the result. If it runs out the job keeps "
+                               "running at ModelsLab; the error gives the handle to collect it.",
+                }),
+            },
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    async def remove(
+        self,
+        image: torch.Tensor,
+        object_name: str,
+        wait: bool,
+        timeout: int,
+        unique_id: str | None = None,
+    ) -> tuple[torch.Tensor, str]:
+        with errors_named_for("Text Object Remove"):
+            return await remove_by_text(
+                image, object_name, wait=wait, timeout=timeout, ctx=ComfyRunContext(unique_id)
+            )

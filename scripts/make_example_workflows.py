@@ -1,0 +1,159 @@
+"""Writes example_workflows/*.json (ComfyUI's UI format) from the nodes' own definitions.
+
+Run from the repo root after changing a node's inputs: the widget values are
+taken in INPUT_TYPES order, so the examples cannot drift from the nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from nodes import NODE_CLASS_MAPPINGS  # noqa: E402
+
+OUT = REPO / "example_workflows"
+WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN"}
+
+MASK_NOTE = (
+    "1. Load your image (or keep example.png).\n"
+    "2. Right-click Load Image > Open in MaskEditor and paint what to remove.\n"
+    "3. Queue. provider 'ailab' needs AILAB_API_KEY in ComfyUI's environment or the "
+    "pack's config file (see the README); 'local' runs offline, free.\n"
+    "Keys are never stored in a workflow."
+)
+
+
+class Graph:
+    """Just enough of the front end's graph format to lay out a few nodes."""
+
+    def __init__(self) -> None:
+        self.nodes: list[dict] = []
+        self.links: list[list] = []
+
+    def add(self, kind: str, pos: tuple[int, int], widgets: list, size=(320, 260),
+            outputs: list[tuple[str, str]] = (), inputs: list[tuple[str, str]] = (),
+            title: str | None = None) -> dict:
+        node = {
+            "id": len(self.nodes) + 1, "type": kind, "pos": list(pos), "size": list(size),
+            "flags": {}, "order": len(self.nodes), "mode": 0,
+            "inputs": [{"name": n, "type": t, "link": None} for n, t in inputs],
+            "outputs": [{"name": n, "type": t, "links": [], "slot_index": i}
+                        for i, (n, t) in enumerate(outputs)],
+            "properties": {"Node name for S&R": kind},
+            "widgets_values": widgets,
+        }
+        if title:
+            node["title"] = title
+        self.nodes.append(node)
+        return node
+
+    def add_pack_node(self, kind: str, pos: tuple[int, int], size=(340, 300), **values) -> dict:
+        cls = NODE_CLASS_MAPPINGS[kind]
+        required = cls.INPUT_TYPES()["required"]
+        widgets, inputs = [], []
+        for name, definition in required.items():
+            kind_of = definition[0]
+            options = definition[1] if len(definition) > 1 else {}
+            if isinstance(kind_of, list) or kind_of in WIDGET_TYPES:
+                widgets.append(values.get(name, options.get("default")))
+                if kind_of == "STRING":  # may be linked (FetchResult.job)
+                    inputs.append({"name": name, "type": "STRING", "widget": {"name": name},
+                                   "link": None})
+            else:
+                inputs.append({"name": name, "type": kind_of, "link": None})
+        node = self.add(kind, pos, widgets, size,
+                        outputs=list(zip(cls.RETURN_NAMES, cls.RETURN_TYPES, strict=True)))
+        node["inputs"] = inputs
+        return node
+
+    def link(self, source: dict, slot: int, target: dict, input_name: str) -> None:
+        link_id = len(self.links) + 1
+        kind = source["outputs"][slot]["type"]
+        self.links.append([link_id, source["id"], slot, target["id"], _index(target, input_name),
+                           kind])
+        source["outputs"][slot]["links"].append(link_id)
+        next(i for i in target["inputs"] if i["name"] == input_name)["link"] = link_id
+
+    def save(self, name: str) -> None:
+        workflow = {
+            "last_node_id": len(self.nodes), "last_link_id": len(self.links),
+            "nodes": self.nodes, "links": self.links, "groups": [], "config": {},
+            "extra": {"ds": {"scale": 0.9, "offset": [60, 220]}}, "version": 0.4,
+        }
+        (OUT / name).write_text(json.dumps(workflow, indent=2) + "\n")
+
+
+def _index(node: dict, input_name: str) -> int:
+    return next(i for i, slot in enumerate(node["inputs"]) if slot["name"] == input_name)
+
+
+def load_image(graph: Graph, pos: tuple[int, int]) -> dict:
+    return graph.add("LoadImage", pos, ["example.png", "image"], (320, 360),
+                     outputs=[("IMAGE", "IMAGE"), ("MASK", "MASK")])
+
+
+def save_image(graph: Graph, pos: tuple[int, int], prefix: str, source: dict) -> dict:
+    node = graph.add("SaveImage", pos, [prefix], (360, 380), inputs=[("images", "IMAGE")])
+    graph.link(source, 0, node, "images")
+    return node
+
+
+def mask_workflow(provider: str) -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -170), [MASK_NOTE], (700, 140), title="How to use")
+    image = load_image(graph, (40, 20))
+    remove = graph.add_pack_node("MaskObjectRemove", (400, 20), provider=provider)
+    graph.link(image, 0, remove, "image")
+    graph.link(image, 1, remove, "mask")
+    save_image(graph, (780, 20), f"object_removal/{provider}", remove)
+    return graph
+
+
+def text_workflow() -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -150), [
+        "Names what to remove; ModelsLab finds and removes it. Needs MODELSLAB_API_KEY in "
+        "ComfyUI's environment or the pack's config file. If the wait runs out, the error "
+        "gives a job handle: paste it into a Fetch Result node to collect it later."
+    ], (700, 120), title="How to use")
+    image = load_image(graph, (40, 20))
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 200),
+                                 object_name="the clouds")
+    graph.link(image, 0, remove, "image")
+    save_image(graph, (780, 20), "object_removal/modelslab", remove)
+    return graph
+
+
+def submit_many_workflow() -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -170), [
+        "Three jobs are submitted at once (wait off) and collected by Fetch Result nodes. "
+        "ComfyUI runs these nodes asynchronously (0.3.44 or newer), so the three jobs are "
+        "processed at ModelsLab side by side: the whole graph takes about as long as the "
+        "slowest job, not the sum."
+    ], (1100, 140), title="Submit many, then collect")
+    image = load_image(graph, (40, 20))
+    for row, name in enumerate(("the clouds", "the girl", "the pink dress")):
+        y = 20 + row * 320
+        remove = graph.add_pack_node("TextObjectRemove", (400, y), (340, 200),
+                                     object_name=name, wait=False)
+        graph.link(image, 0, remove, "image")
+        fetch = graph.add_pack_node("FetchResult", (780, y), (340, 120))
+        graph.link(remove, 1, fetch, "job")
+        save_image(graph, (1160, y), f"object_removal/batch_{row + 1}", fetch)
+    return graph
+
+
+def main() -> None:
+    mask_workflow("ailab").save("mask_object_remove_ailab.json")
+    mask_workflow("local").save("mask_object_remove_local.json")
+    text_workflow().save("text_object_remove.json")
+    submit_many_workflow().save("submit_many_then_collect.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Shared fixtures: an isolated configuration for every test, and the provider
+emulator (real HTTP on 127.0.0.1) for the tests that talk to providers."""
+
+from __future__ import annotations
+
+import pytest
+
+from nodes.config import Settings, load_settings
+from nodes.emulator import ProviderEmulator
+from support import AILAB_KEY, MODELSLAB_KEY
+
+
+@pytest.fixture(autouse=True)
+def isolated_configuration(monkeypatch, tmp_path):
+    """No test reads the developer's own keys, config file or cache."""
+    for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY", "AILAB_BASE_URL", "MODELSLAB_BASE_URL",
+                 "MODELSLAB_QUEUE_LIMIT", "AILAB_CONCURRENCY", "OBJECT_REMOVAL_LAMA_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OBJECT_REMOVAL_CONFIG", str(tmp_path / "config" / "config.ini"))
+    monkeypatch.setenv("OBJECT_REMOVAL_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    with ProviderEmulator(keys=(AILAB_KEY, MODELSLAB_KEY)) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(emulator_server):
+    emulator_server.reset()
+    yield emulator_server
+    emulator_server.reset()
+
+
+@pytest.fixture
+def settings(emulator, monkeypatch) -> Settings:
+    """Both providers pointed at the emulator, each with its own key."""
+    monkeypatch.setenv("AILAB_BASE_URL", emulator.api_url)
+    monkeypatch.setenv("MODELSLAB_BASE_URL", emulator.api_url)
+    monkeypatch.setenv("AILAB_API_KEY", AILAB_KEY)
+    monkeypatch.setenv("MODELSLAB_API_KEY", MODELSLAB_KEY)
+    return load_settings()

@@ -1,0 +1,38 @@
+"""Helpers shared by the tests: keys, test images, running a node's coroutine."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import torch
+
+AILAB_KEY = "ailab-test-key-0123456789"
+MODELSLAB_KEY = "modelslab-test-key-9876543210"
+
+
+def run(coroutine):
+    """Run a node's coroutine the way ComfyUI does: on an event loop of its own."""
+    return asyncio.run(coroutine)
+
+
+def photo_like(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A smooth gradient with texture: compresses like a photo, not like noise."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    rng = np.random.default_rng(seed)
+    base = np.stack([
+        120 + 80 * np.sin(xx / 37.0) * np.cos(yy / 53.0),
+        100 + 60 * np.cos(xx / 23.0 + yy / 41.0),
+        90 + 50 * np.sin((xx + yy) / 61.0),
+    ], axis=-1)
+    texture = rng.normal(0, 6, (height, width, 3))
+    return np.clip(base + texture, 0, 255).astype(np.uint8)
+
+
+def image_tensor(*arrays: np.ndarray) -> torch.Tensor:
+    return torch.stack([torch.from_numpy(a.astype(np.float32) / 255.0) for a in arrays])
+
+
+def disc_mask(height: int, width: int, cy: int, cx: int, r: int) -> torch.Tensor:
+    yy, xx = np.mgrid[0:height, 0:width]
+    return torch.from_numpy(((yy - cy) ** 2 + (xx - cx) ** 2 <= r * r).astype(np.float32))

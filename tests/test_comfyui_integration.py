@@ -1,0 +1,475 @@
+"""The pack inside a real ComfyUI server, with the provider emulator as the providers.
+
+Runs where a ComfyUI checkout and its virtual environment exist (set up with
+../shared/comfyui/comfy_setup.sh); anywhere else every test here is skipped
+with the reason. Paths can be given with COMFYUI_DIR, COMFYUI_VENV and
+COMFYUI_SCRIPTS (the folder holding comfy_up.sh / comfy_down.sh).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+import torch
+from PIL import Image
+
+from nodes.compositing import grow_mask
+from nodes.emulator import ProviderEmulator
+from support import AILAB_KEY, MODELSLAB_KEY, photo_like
+
+REPO = Path(__file__).resolve().parent.parent
+PACK_NAME = "comfyui-object-removal"
+COMFY_DIR = Path(os.environ.get("COMFYUI_DIR", Path.home() / "comfyui"))
+COMFY_VENV = Path(os.environ.get("COMFYUI_VENV", Path.home() / "comfy-venv"))
+SCRIPTS = Path(os.environ.get("COMFYUI_SCRIPTS", REPO.parent / "shared" / "comfyui"))
+
+
+def _missing() -> str | None:
+    if not (COMFY_DIR / "main.py").is_file():
+        return f"no ComfyUI at {COMFY_DIR} (set COMFYUI_DIR; see ../shared/comfyui/README.md)"
+    if not (COMFY_VENV / "bin" / "python").is_file():
+        return f"no ComfyUI virtual environment at {COMFY_VENV} (set COMFYUI_VENV)"
+    if not (SCRIPTS / "comfy_up.sh").is_file():
+        return f"no comfy_up.sh in {SCRIPTS} (set COMFYUI_SCRIPTS)"
+    return None
+
+
+pytestmark = [
+    pytest.mark.comfyui,
+    pytest.mark.skipif(_missing() is not None, reason=f"real ComfyUI not set up: {_missing()}"),
+    pytest.mark.timeout(300),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Comfy:
+    """A ComfyUI server started by comfy_up.sh, and the calls the tests need."""
+
+    def __init__(self, url: str, log: Path, config: Path) -> None:
+        self.url = url
+        self.log = log
+        self.config = config
+
+    def write_keys(self, ailab: str = AILAB_KEY, modelslab: str = MODELSLAB_KEY) -> None:
+        # Keys live in the config file (re-read at every run), never in a workflow.
+        self.config.write_text(f"[ailab]\napi_key = {ailab}\n[modelslab]\napi_key = {modelslab}\n")
+
+    def upload(self, name: str, image: Image.Image) -> str:
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        response = requests.post(
+            f"{self.url}/upload/image",
+            files={"image": (name, buffer.getvalue(), "image/png")},
+            data={"overwrite": "true", "type": "input"}, timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()["name"]
+
+    def run(self, prompt: dict, timeout: float = 120) -> dict:
+        """Queue an API-format workflow; wait; return its history entry (+ elapsed)."""
+        response = requests.post(f"{self.url}/prompt",
+                                 json={"prompt": prompt, "client_id": uuid.uuid4().hex},
+                                 timeout=30)
+        assert response.status_code == 200, response.text
+        prompt_id = response.json()["prompt_id"]
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            history = requests.get(f"{self.url}/history/{prompt_id}", timeout=30).json()
+            entry = history.get(prompt_id)
+            if entry and (entry["status"].get("completed")
+                          or entry["status"].get("status_str") == "error"):
+                entry["elapsed"] = time.monotonic() - started
+                entry["prompt_id"] = prompt_id
+                return entry
+            time.sleep(0.1)
+        raise AssertionError(f"workflow did not finish within {timeout} s")
+
+    def images(self, entry: dict) -> list[tuple[np.ndarray, dict]]:
+        """Every saved image of a run: (pixels, PNG text chunks)."""
+        found = []
+        for output in entry["outputs"].values():
+            for item in output.get("images", []):
+                response = requests.get(f"{self.url}/view", params=item, timeout=30)
+                response.raise_for_status()
+                with Image.open(io.BytesIO(response.content)) as image:
+                    found.append((np.asarray(image.convert("RGB")), dict(image.text)))
+        return found
+
+    def error(self, entry: dict) -> dict:
+        for kind, data in entry["status"]["messages"]:
+            if kind in ("execution_error", "execution_interrupted"):
+                return {"kind": kind, **data}
+        raise AssertionError(f"no error in {entry['status']}")
+
+    def alive(self) -> bool:
+        return requests.get(f"{self.url}/object_info/MaskObjectRemove", timeout=10).ok
+
+
+@pytest.fixture(scope="module")
+def emulator_process():
+    with ProviderEmulator(keys=(AILAB_KEY, MODELSLAB_KEY)) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def comfy(emulator_process, tmp_path_factory):
+    work = tmp_path_factory.mktemp("comfy")
+    port = _free_port()
+    config = work / "config.ini"
+    env = {
+        **os.environ,
+        "AILAB_BASE_URL": emulator_process.api_url,
+        "MODELSLAB_BASE_URL": emulator_process.api_url,
+        "OBJECT_REMOVAL_CONFIG": str(config),
+        "OBJECT_REMOVAL_CACHE_DIR": str(work / "cache"),
+        "COMFY_DIR": str(COMFY_DIR),
+        "COMFY_VENV": str(COMFY_VENV),
+        "COMFY_LOG": str(work / "comfy.log"),
+        "COMFY_PIDFILE": str(work / "comfy.pid"),
+        "COMFY_PACK_NAME": PACK_NAME,
+    }
+    for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY"):
+        env.pop(name, None)
+    server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config)
+    server.write_keys()
+    started = subprocess.run(["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)],
+                             env=env, capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, f"ComfyUI did not start:\n{started.stderr[-4000:]}"
+    try:
+        yield server
+    finally:
+        subprocess.run(["bash", str(SCRIPTS / "comfy_down.sh"), str(port)], env=env,
+                       capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def emulator(emulator_process, comfy):
+    emulator_process.reset()
+    comfy.write_keys()
+    yield emulator_process
+
+
+def scene() -> tuple[Image.Image, np.ndarray, np.ndarray]:
+    """A photo-like picture whose alpha marks a disc (LoadImage's MASK = 1 - alpha)."""
+    rgb = photo_like(240, 320, seed=5)
+    yy, xx = np.mgrid[0:240, 0:320]
+    hole = (yy - 120) ** 2 + (xx - 150) ** 2 <= 30 ** 2
+    alpha = np.where(hole, 0, 255).astype(np.uint8)
+    return Image.fromarray(np.dstack([rgb, alpha]), "RGBA"), rgb, hole
+
+
+def mask_workflow(image_name: str, **overrides) -> dict:
+    inputs = {"provider": "ailab", "steps": 30, "strength": 0.8, "scale": 7.0, "seed": 0,
+              "dilate_size": 15, "quality": "M", "composite": True, **overrides}
+    return {
+        "1": {"class_type": "LoadImage", "inputs": {"image": image_name}},
+        "2": {"class_type": "MaskObjectRemove",
+              "inputs": {"image": ["1", 0], "mask": ["1", 1], **inputs}},
+        "3": {"class_type": "SaveImage",
+              "inputs": {"images": ["2", 0], "filename_prefix": "object_removal_test"}},
+    }
+
+
+def far_pixels(hole: np.ndarray, reach: int) -> np.ndarray:
+    return ~grow_mask(torch.from_numpy(hole), reach).numpy()
+
+
+def test_the_nodes_are_listed_as_intended(comfy):
+    info = requests.get(f"{comfy.url}/object_info", timeout=30).json()
+    for name, display in (("MaskObjectRemove", "Mask Object Remove"),
+                          ("TextObjectRemove", "Text Object Remove"),
+                          ("FetchResult", "Fetch Result (ModelsLab)")):
+        assert info[name]["display_name"] == display
+        assert info[name]["description"]
+        assert info[name]["python_module"].startswith("custom_nodes.")
+    assert list(info["MaskObjectRemove"]["input"]["required"]) == [
+        "image", "mask", "provider", "steps", "strength", "scale", "seed", "dilate_size",
+        "quality", "composite"]
+    script = requests.get(f"{comfy.url}/extensions/{PACK_NAME}/object_removal.js", timeout=30)
+    assert script.ok and "registerExtension" in script.text
+    templates = requests.get(f"{comfy.url}/workflow_templates", timeout=30).json()
+    assert templates.get(PACK_NAME)
+
+
+def test_mask_removal_end_to_end(comfy, emulator):
+    picture, rgb, hole = scene()
+    name = comfy.upload("scene.png", picture)
+    entry = comfy.run(mask_workflow(name, seed=1))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    ((pixels, _),) = comfy.images(entry)
+    assert pixels.shape == rgb.shape
+    far = far_pixels(hole, 15 + 2 + 3)
+    assert np.array_equal(pixels[far], rgb[far])
+    inside = pixels[hole].astype(float)
+    assert inside.std(axis=0).max() < 3  # the emulator's flat fill
+    assert len(emulator.requests("ailab")) == 1
+
+
+def test_a_batch_of_three_images_with_one_mask(comfy, emulator):
+    picture, rgb, hole = scene()
+    name = comfy.upload("scene.png", picture)
+    workflow = mask_workflow(name, seed=2)
+    workflow["4"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["1", 0], "amount": 3}}
+    workflow["2"]["inputs"]["image"] = ["4", 0]
+    entry = comfy.run(workflow)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    images = comfy.images(entry)
+    assert len(images) == 3 and all(p.shape == rgb.shape for p, _ in images)
+    # Three identical requests: paid once.
+    assert len(emulator.requests("ailab")) == 1
+
+
+def test_a_mask_of_another_size(comfy, emulator):
+    picture, rgb, _ = scene()
+    name = comfy.upload("scene.png", picture)
+    small = np.zeros((60, 80), np.uint8)
+    small[20:40, 30:50] = 255
+    mask_name = comfy.upload("small_mask.png", Image.fromarray(small, "L"))
+    workflow = mask_workflow(name, seed=3)
+    workflow["5"] = {"class_type": "LoadImageMask",
+                     "inputs": {"image": mask_name, "channel": "red"}}
+    workflow["2"]["inputs"]["mask"] = ["5", 0]
+    entry = comfy.run(workflow)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    ((pixels, _),) = comfy.images(entry)
+    assert pixels.shape == rgb.shape
+    (request,) = emulator.requests("ailab")
+    with Image.open(io.BytesIO(request.files["mask"].data)) as sent:
+        assert sent.size == (320, 240)
+
+
+def test_a_rate_limited_first_answer_is_retried(comfy, emulator):
+    picture, _, _ = scene()
+    name = comfy.upload("scene.png", picture)
+    emulator.script("ailab", code="EXCEEDING_LIMITS", retry_after=1)
+    entry = comfy.run(mask_workflow(name, seed=11))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert len(emulator.requests("ailab")) == 2
+
+
+def test_a_bad_key_is_a_clear_error_without_the_key(comfy, emulator):
+    picture, _, _ = scene()
+    name = comfy.upload("scene.png", picture)
+    wrong = "wrong-key-for-the-test-42"
+    comfy.write_keys(ailab=wrong)
+    entry = comfy.run(mask_workflow(name, seed=12))
+    error = comfy.error(entry)
+    assert "Mask Object Remove" in error["exception_message"]
+    assert "AILAB_API_KEY" in error["exception_message"]
+    assert wrong not in json.dumps(entry)
+    assert comfy.alive()
+
+
+def test_local_provider_workflow(comfy, emulator):
+    picture, rgb, hole = scene()
+    name = comfy.upload("scene.png", picture)
+    entry = comfy.run(mask_workflow(name, provider="local", dilate_size=4, seed=13))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    ((pixels, _),) = comfy.images(entry)
+    far = far_pixels(hole, 4 + 2 + 3)
+    assert np.array_equal(pixels[far], rgb[far])
+    assert emulator.requests() == []  # offline: nothing sent anywhere
+
+
+def text_workflow(image_name: str, wait: bool, object_name: str = "sofa") -> dict:
+    workflow = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": image_name}},
+        "2": {"class_type": "TextObjectRemove",
+              "inputs": {"image": ["1", 0], "object_name": object_name, "wait": wait,
+                         "timeout": 60}},
+    }
+    if wait:
+        workflow["3"] = {"class_type": "SaveImage",
+                         "inputs": {"images": ["2", 0], "filename_prefix": "text_removal"}}
+    else:
+        workflow["4"] = {"class_type": "FetchResult", "inputs": {"job": ["2", 1], "timeout": 60}}
+        workflow["3"] = {"class_type": "SaveImage",
+                         "inputs": {"images": ["4", 0], "filename_prefix": "text_removal"}}
+    return workflow
+
+
+def assert_centre_filled(pixels: np.ndarray, rgb: np.ndarray) -> None:
+    height, width = rgb.shape[:2]
+    centre = pixels[height // 4 + 3: 3 * height // 4 - 3, width // 4 + 3: 3 * width // 4 - 3]
+    assert centre.reshape(-1, 3).std(axis=0).max() < 2.5
+    assert np.abs(centre.reshape(-1, 3).mean(0) - rgb.reshape(-1, 3).mean(0)).max() < 3
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_text_removal_end_to_end(comfy, emulator, wait):
+    emulator.behaviour.job_seconds = 1.5
+    picture, rgb, _ = scene()
+    name = comfy.upload(f"text_{wait}.png", picture)
+    entry = comfy.run(text_workflow(name, wait, object_name=f"ball {wait}"))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    ((pixels, _),) = comfy.images(entry)
+    assert pixels.shape == rgb.shape
+    assert_centre_filled(pixels, rgb)
+    assert len(emulator.requests("ml_submit")) == 1
+    assert emulator.requests("ml_fetch")  # it went through `processing`
+    assert emulator.keys_seen_on_cdn() == set()
+    for request in emulator.requests():
+        if request.endpoint.startswith("ml_"):
+            assert request.key == MODELSLAB_KEY
+
+
+def test_a_failed_job_is_a_clear_error_and_comfyui_stays_up(comfy, emulator):
+    emulator.behaviour.job_outcome = "failed"
+    emulator.behaviour.job_seconds = 0.5
+    picture, _, _ = scene()
+    name = comfy.upload("failing.png", picture)
+    entry = comfy.run(text_workflow(name, True, object_name="doomed"))
+    error = comfy.error(entry)
+    assert "Text Object Remove" in error["exception_message"]
+    assert "failed" in error["exception_message"]
+    assert comfy.alive()
+
+
+def test_fetch_result_sends_nothing_to_another_origin(comfy, emulator):
+    workflow = {
+        "1": {"class_type": "FetchResult",
+              "inputs": {"job": f"{emulator.cdn_url}/api/v6/interior/fetch/130000000",
+                         "timeout": 10}},
+        "2": {"class_type": "SaveImage",
+              "inputs": {"images": ["1", 0], "filename_prefix": "never"}},
+    }
+    entry = comfy.run(workflow)
+    assert "not on the configured ModelsLab origin" in comfy.error(entry)["exception_message"]
+    assert emulator.requests() == []
+
+
+def test_two_jobs_run_side_by_side(comfy, emulator, record_property):
+    emulator.behaviour.job_seconds = 3.0
+    workflow = {}
+    for n in (1, 2):
+        picture, _, _ = scene()
+        picture = Image.fromarray(np.asarray(picture)[:, ::-1].copy() if n == 2
+                                  else np.asarray(picture))
+        name = comfy.upload(f"side_{n}.png", picture)
+        workflow[f"{n}0"] = {"class_type": "LoadImage", "inputs": {"image": name}}
+        workflow[f"{n}1"] = {"class_type": "TextObjectRemove",
+                             "inputs": {"image": [f"{n}0", 0], "object_name": f"thing {n}",
+                                        "wait": False, "timeout": 60}}
+        workflow[f"{n}2"] = {"class_type": "FetchResult",
+                             "inputs": {"job": [f"{n}1", 1], "timeout": 60}}
+        workflow[f"{n}3"] = {"class_type": "SaveImage",
+                             "inputs": {"images": [f"{n}2", 0], "filename_prefix": f"side{n}"}}
+    entry = comfy.run(workflow)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert len(comfy.images(entry)) == 2
+    record_property("side_by_side_seconds", round(entry["elapsed"], 2))
+    print(f"two 3 s jobs, submitted and collected in one prompt: {entry['elapsed']:.2f} s")
+    assert entry["elapsed"] < 5.0
+
+
+def test_cancel_stops_the_wait(comfy, emulator):
+    emulator.behaviour.latency = 30
+    picture, _, _ = scene()
+    name = comfy.upload("cancel.png", picture)
+    response = requests.post(f"{comfy.url}/prompt",
+                             json={"prompt": mask_workflow(name, seed=99)}, timeout=30)
+    prompt_id = response.json()["prompt_id"]
+    while not emulator.requests("ailab"):
+        time.sleep(0.05)
+    started = time.monotonic()
+    requests.post(f"{comfy.url}/interrupt", json={}, timeout=30)
+    while True:
+        entry = requests.get(f"{comfy.url}/history/{prompt_id}", timeout=30).json().get(prompt_id)
+        if entry:
+            break
+        assert time.monotonic() - started < 5, "Cancel did not stop the wait"
+        time.sleep(0.05)
+    kinds = [kind for kind, _ in entry["status"]["messages"]]
+    assert "execution_interrupted" in kinds
+    emulator.behaviour.latency = 0
+
+
+def test_no_key_in_saved_pngs_history_or_log(comfy, emulator):
+    picture, _, _ = scene()
+    name = comfy.upload("secrets.png", picture)
+    entry = comfy.run(mask_workflow(name, seed=21))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    wrong = "another-wrong-key-for-the-log"
+    comfy.write_keys(ailab=wrong)
+    failed = comfy.run(mask_workflow(name, seed=22))
+    assert comfy.error(failed)
+    secrets = (AILAB_KEY, MODELSLAB_KEY, wrong)
+
+    for _, text in comfy.images(entry):
+        blob = json.dumps(text)
+        assert "MaskObjectRemove" in blob  # the whole prompt is embedded ...
+        assert not any(key in blob for key in secrets)  # ... but no key
+    history = requests.get(f"{comfy.url}/history", timeout=30).text
+    assert "AILAB_API_KEY" in history  # the error is there ...
+    assert not any(key in history for key in secrets)  # ... without the key
+    log = comfy.log.read_text(errors="replace")
+    assert "Mask Object Remove" in log
+    assert not any(key in log for key in secrets)
+
+
+def ui_to_api(workflow: dict, object_info: dict, image_name: str) -> dict:
+    """The front end's "Save (API)" for the node kinds in our examples.
+
+    Widget values are matched to the inputs in INPUT_TYPES order; a linked
+    input takes its link. LoadImage gets `image_name` instead of example.png.
+    """
+    links = {link[0]: link for link in workflow["links"]}
+    prompt = {}
+    for node in workflow["nodes"]:
+        if node["type"] == "Note":
+            continue
+        spec = object_info[node["type"]]["input"]
+        values = list(node.get("widgets_values", []))
+        linked = {i["name"]: links[i["link"]] for i in node.get("inputs", []) if i.get("link")}
+        inputs = {}
+        for name, definition in {**spec.get("required", {}), **spec.get("optional", {})}.items():
+            kind, options = definition[0], (definition[1] if len(definition) > 1 else {})
+            is_widget = isinstance(kind, list) or kind in ("INT", "FLOAT", "STRING", "BOOLEAN",
+                                                          "COMBO")
+            if is_widget and values:
+                inputs[name] = values.pop(0)
+                # Extra front-end-only widgets that follow some inputs.
+                if options.get("image_upload") or options.get("control_after_generate") is True:
+                    values.pop(0)
+            if name in linked:
+                _, source, slot, _, _, _ = linked[name]
+                inputs[name] = [str(source), slot]
+        if node["type"] == "LoadImage":
+            inputs["image"] = image_name
+        prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
+    return prompt
+
+
+EXAMPLES = sorted((REPO / "example_workflows").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_workflow_runs(comfy, emulator, path):
+    emulator.behaviour.job_seconds = 1.0
+    picture, rgb, hole = scene()
+    flipped = Image.fromarray(np.asarray(picture)[::-1].copy())  # fresh input for each run
+    name = comfy.upload(f"example_{path.stem}.png", flipped)
+    info = requests.get(f"{comfy.url}/object_info", timeout=30).json()
+    prompt = ui_to_api(json.loads(path.read_text()), info, name)
+    entry = comfy.run(prompt)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    images = comfy.images(entry)
+    assert images and all(pixels.shape == rgb.shape for pixels, _ in images)
+    served = requests.get(f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.name}",
+                          timeout=30)
+    assert served.ok and served.json()["nodes"]

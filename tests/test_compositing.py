@@ -1,0 +1,77 @@
+"""Growing, feathering and compositing: the far pixels stay bit-identical."""
+
+import numpy as np
+import torch
+
+from nodes.compositing import composite, default_feather, feather_weights, grow_mask
+
+
+def disc(height, width, cy, cx, r):
+    yy, xx = np.mgrid[0:height, 0:width]
+    return torch.from_numpy((yy - cy) ** 2 + (xx - cx) ** 2 <= r * r)
+
+
+def euclidean_dilation(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """Reference: every pixel within `radius` (Euclidean) of a mask pixel."""
+    points = np.argwhere(mask.numpy())
+    yy, xx = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
+    out = np.zeros(mask.shape, bool)
+    for y, x in points:
+        out |= (yy - y) ** 2 + (xx - x) ** 2 <= radius * radius
+    return torch.from_numpy(out)
+
+
+def test_grow_covers_the_euclidean_dilation_and_not_much_more():
+    mask = torch.zeros(80, 90, dtype=torch.bool)
+    mask[30:34, 40:45] = True
+    mask[60, 10] = True
+    for radius in (1, 2, 5, 8, 15):
+        grown = grow_mask(mask, radius)
+        reference = euclidean_dilation(mask, radius)
+        assert bool((grown | ~reference).all()), f"radius {radius} misses pixels"
+        # An octagon, not a huge square: at most ~ (3/2)^2/pi extra area.
+        assert grown.sum() <= reference.sum() * 1.35
+
+
+def test_grow_with_radius_zero_and_empty_mask():
+    mask = disc(20, 20, 10, 10, 3)
+    assert torch.equal(grow_mask(mask, 0), mask)
+    empty = torch.zeros(20, 20, dtype=torch.bool)
+    assert not grow_mask(empty, 5).any()
+
+
+def test_feather_weights_ramp_and_are_exactly_zero_beyond():
+    mask = disc(120, 120, 60, 60, 10)
+    grow, feather = 6, 4
+    weights = feather_weights(mask, grow, feather)
+    assert torch.all(weights[grow_mask(mask, grow)] == 1.0)
+    outside = ~grow_mask(mask, grow + feather)
+    assert torch.all(weights[outside] == 0.0)
+    ring = grow_mask(mask, grow + feather) & ~grow_mask(mask, grow)
+    assert torch.all((weights[ring] > 0) & (weights[ring] < 1))
+    # Monotonic along a ray from the centre.
+    row = weights[60, 60:]
+    assert torch.all(row[1:] <= row[:-1])
+
+
+def test_composite_keeps_far_pixels_bit_identical():
+    torch.manual_seed(0)
+    original = torch.rand(100, 120, 3)
+    result = torch.rand(100, 120, 3)
+    mask = disc(100, 120, 50, 60, 12)
+    weights = feather_weights(mask, 5, 3)
+    out = composite(original, result, weights)
+    far = weights == 0
+    assert torch.equal(out[far], original[far])
+    inside = weights == 1
+    assert torch.allclose(out[inside], result[inside], atol=1e-6)
+    between = (weights > 0) & (weights < 1)
+    lo = torch.minimum(original, result)[between]
+    hi = torch.maximum(original, result)[between]
+    assert torch.all((out[between] >= lo - 1e-6) & (out[between] <= hi + 1e-6))
+
+
+def test_default_feather_is_small_and_bounded():
+    assert default_feather(64, 64) == 2
+    assert default_feather(1000, 1500) == 10
+    assert default_feather(8000, 8000) == 16

@@ -1,0 +1,107 @@
+"""Keys and base URLs: where they come from, and what is refused."""
+
+import pytest
+
+from nodes.config import config_file_path, known_secrets, load_settings, normalize_base_url
+from nodes.errors import ObjectRemovalError
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"OBJECT_REMOVAL_CONFIG": str(tmp_path / "config.ini"), "HOME": str(tmp_path)}
+
+
+def test_defaults_without_any_configuration(env):
+    settings = load_settings(env)
+    assert settings.ailab.base_url == "https://www.ailabapi.com"
+    assert settings.modelslab.base_url == "https://modelslab.com"
+    assert settings.ailab.api_key is None
+    assert settings.modelslab_queue_limit == 5
+
+
+def test_missing_key_names_the_variable_and_the_file(env):
+    settings = load_settings(env)
+    with pytest.raises(ObjectRemovalError) as error:
+        settings.ailab.require_key()
+    assert "AILAB_API_KEY" in str(error.value)
+    assert env["OBJECT_REMOVAL_CONFIG"] in str(error.value)
+    with pytest.raises(ObjectRemovalError, match="MODELSLAB_API_KEY"):
+        settings.modelslab.require_key()
+
+
+def test_config_file_is_read_and_environment_wins(env, tmp_path):
+    (tmp_path / "config.ini").write_text(
+        "[ailab]\napi_key = file-key-1234\nbase_url = http://127.0.0.1:9100/\n"
+        "[modelslab]\napi_key = ml%key-5678\nqueue_limit = 3\n"
+    )
+    settings = load_settings(env)
+    assert settings.ailab.api_key == "file-key-1234"
+    assert settings.ailab.base_url == "http://127.0.0.1:9100"
+    assert settings.modelslab.api_key == "ml%key-5678"  # no interpolation of '%'
+    assert settings.modelslab_queue_limit == 3
+
+    settings = load_settings({**env, "AILAB_API_KEY": "env-key-9999",
+                              "MODELSLAB_QUEUE_LIMIT": "7"})
+    assert settings.ailab.api_key == "env-key-9999"
+    assert settings.modelslab_queue_limit == 7
+    assert set(known_secrets({**env, "AILAB_API_KEY": "env-key-9999"})) == {
+        "env-key-9999", "file-key-1234", "ml%key-5678"}
+
+
+def test_keys_never_appear_in_a_repr(env):
+    settings = load_settings({**env, "AILAB_API_KEY": "secret-abcdef"})
+    assert "secret-abcdef" not in repr(settings)
+    assert "secret-abcdef" not in str(settings.ailab)
+
+
+@pytest.mark.parametrize("value", ["your_api_key", "<YOUR KEY>", "xxxxxxxx", "changeme",
+                                   "YOUR-API-KEY-HERE", "  "])
+def test_placeholder_keys_are_refused_or_ignored(env, value):
+    if not value.strip():
+        assert load_settings({**env, "AILAB_API_KEY": value}).ailab.api_key is None
+        return
+    with pytest.raises(ObjectRemovalError, match="placeholder"):
+        load_settings({**env, "AILAB_API_KEY": value})
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("https://www.ailabapi.com", "https://www.ailabapi.com"),
+        ("https://WWW.AILabAPI.com/", "https://www.ailabapi.com"),
+        ("http://127.0.0.1:9100", "http://127.0.0.1:9100"),
+        ("http://localhost:8080/", "http://localhost:8080"),
+        ("https://example.com:8443", "https://example.com:8443"),
+        ("http://[::1]:9100", "http://[::1]:9100"),
+    ],
+)
+def test_base_urls_are_normalised(url, expected):
+    assert normalize_base_url(url, "X_BASE_URL") == expected
+
+
+@pytest.mark.parametrize(
+    "url,reason",
+    [
+        ("http://example.com", "plain http"),
+        ("https://example.com/api/v6", "only scheme, host and port"),
+        ("https://user:pw@example.com", "only scheme, host and port"),
+        ("https://example.com?x=1", "only scheme, host and port"),
+        ("ftp://example.com", "https://host"),
+        ("example.com", "https://host"),
+        ("https://example.com:99999", "not a valid URL"),
+    ],
+)
+def test_bad_base_urls_are_refused_naming_the_setting(url, reason):
+    with pytest.raises(ObjectRemovalError, match=reason) as error:
+        normalize_base_url(url, "MODELSLAB_BASE_URL")
+    assert "MODELSLAB_BASE_URL" in str(error.value)
+
+
+def test_bad_queue_limit_is_refused(env):
+    with pytest.raises(ObjectRemovalError, match="MODELSLAB_QUEUE_LIMIT"):
+        load_settings({**env, "MODELSLAB_QUEUE_LIMIT": "lots"})
+
+
+def test_default_config_place_follows_xdg(tmp_path):
+    path = config_file_path({"XDG_CONFIG_HOME": str(tmp_path)})
+    assert path == tmp_path / "comfyui-object-removal" / "config.ini"

@@ -1,0 +1,179 @@
+"""The ModelsLab client against the emulator, over real HTTP."""
+
+import time
+
+import pytest
+
+from nodes.errors import ProviderError
+from nodes.http_retry import RetryPolicy
+from nodes.image_codec import decode_image, encode_png
+from nodes.modelslab_client import ModelsLabClient
+from nodes.provider_limits import EncodedImage
+from support import AILAB_KEY, MODELSLAB_KEY, photo_like
+
+FAST = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2)
+
+
+def client(settings, **kwargs):
+    kwargs.setdefault("policy", FAST)
+    kwargs.setdefault("submit_policy", FAST)
+    return ModelsLabClient(settings.modelslab, **kwargs)
+
+
+def upload(settings, rgb=None):
+    rgb = photo_like(96, 128) if rgb is None else rgb
+    return client(settings).upload(EncodedImage(encode_png(rgb), "image/png", 128, 96))
+
+
+def test_upload_submit_poll_download(settings, emulator):
+    emulator.behaviour.job_seconds = 0.6
+    url = upload(settings)
+    assert url.startswith(emulator.cdn_url)
+    ml = client(settings)
+    submitted = ml.submit(url, "sofa")
+    assert submitted.state == "processing" and submitted.job_id and submitted.eta >= 1
+    assert ml.fetch(submitted.job_id).state == "processing"
+    time.sleep(0.7)
+    done = ml.fetch(submitted.job_id)
+    assert done.state == "success" and done.output_urls[0].startswith(emulator.cdn_url)
+    image = decode_image(ml.download(done))
+    assert image.shape == (64, 128, 3)  # the emulator answers at multiples of 64
+
+    upload_request, submit_request = emulator.requests("ml_upload") + emulator.requests(
+        "ml_submit")
+    assert upload_request.json["key"] == MODELSLAB_KEY
+    assert upload_request.json["base64_string"].startswith("data:image/png;base64,")
+    assert submit_request.json == {"key": MODELSLAB_KEY, "init_image": url,
+                                   "object_name": "sofa", "base64": False, "webhook": None,
+                                   "track_id": None}
+    # Keys reach the API origin only: never the CDN, never the other provider's key.
+    assert emulator.keys_seen_on_cdn() == set()
+    for request in emulator.requests():
+        if request.endpoint == "cdn":
+            assert "key" not in {k.lower() for k in request.headers}
+        assert AILAB_KEY not in request.body.decode("latin-1")
+
+
+def test_immediate_success(settings, emulator):
+    emulator.behaviour.job_seconds = 0
+    status = client(settings).submit(upload(settings), "lamp")
+    assert status.state == "success" and status.output_urls
+
+
+@pytest.mark.parametrize("style", ["list", "string"])
+def test_processing_output_may_be_a_list_or_a_string(settings, emulator, style):
+    emulator.behaviour.processing_output = style
+    status = client(settings).submit(upload(settings), "lamp")
+    assert status.state == "processing"
+    assert client(settings).fetch(status.job_id).state == "processing"
+
+
+def test_a_failed_job_is_reported_as_failed(settings, emulator):
+    emulator.behaviour.job_outcome = "failed"
+    emulator.behaviour.job_seconds = 0.1
+    status = client(settings).submit(upload(settings), "lamp")
+    time.sleep(0.2)
+    failed = client(settings).fetch(status.job_id)
+    assert failed.state == "failed" and "Try Again" in failed.message
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_error_messages_as_objects_and_legacy_spelling(settings, emulator, legacy):
+    emulator.behaviour.legacy_error_spelling = legacy
+    with pytest.raises(ProviderError, match="object_name: The object name field is required"):
+        client(settings).submit(upload(settings), "")
+    with pytest.raises(ProviderError, match="Request not found"):
+        client(settings).fetch("999")
+
+
+@pytest.mark.parametrize(
+    "status,words",
+    [(401, "MODELSLAB_API_KEY"), (402, "out of credits"), (403, "plan")],
+)
+def test_account_errors_are_clear_and_not_retried(settings, emulator, status, words):
+    url = upload(settings)
+    emulator.script("ml_submit", http_status=status,
+                    json={"status": "error", "message": f"nope {MODELSLAB_KEY}"})
+    with pytest.raises(ProviderError) as error:
+        client(settings).submit(url, "sofa")
+    assert words in str(error.value)
+    assert MODELSLAB_KEY not in str(error.value)
+    assert len(emulator.requests("ml_submit")) == 1
+
+
+def test_a_wrong_key_is_refused(settings, emulator, monkeypatch):
+    from nodes.config import load_settings
+
+    monkeypatch.setenv("MODELSLAB_API_KEY", "wrong-wrong-wrong-key")
+    with pytest.raises(ProviderError, match="MODELSLAB_API_KEY") as error:
+        upload(load_settings())
+    assert "wrong-wrong-wrong-key" not in str(error.value)
+
+
+def test_queue_limit_on_submit_is_retried_after_retry_after(settings, emulator):
+    url = upload(settings)
+    emulator.script("ml_submit", http_status=429, retry_after=1,
+                    json={"status": "error", "message": "queue limit", "retry_after": 1})
+    status = client(settings).submit(url, "sofa")
+    assert status.state == "processing"
+    first, second = emulator.requests("ml_submit")
+    assert second.time - first.time >= 1.0
+
+
+@pytest.mark.parametrize("script", [
+    {"http_status": 500, "json": {"status": "error", "message": "boom"}},
+    {"http_status": 502, "raw": "<html>bad gateway</html>", "content_type": "text/html"},
+    {"drop": True},
+])
+def test_a_submit_that_may_have_been_queued_is_never_resent(settings, emulator, script):
+    url = upload(settings)
+    emulator.script("ml_submit", **script)
+    with pytest.raises(ProviderError, match="may have been queued"):
+        client(settings).submit(url, "sofa")
+    assert len(emulator.requests("ml_submit")) == 1
+
+
+def test_a_submit_that_never_connected_is_retried(settings, monkeypatch):
+    from nodes.config import load_settings
+
+    monkeypatch.setenv("MODELSLAB_BASE_URL", "http://127.0.0.1:9")
+    retries = []
+    ml = ModelsLabClient(load_settings().modelslab, submit_policy=FAST,
+                         on_retry=lambda n, d, e: retries.append(n))
+    with pytest.raises(ProviderError, match="could not connect"):
+        ml.submit("http://127.0.0.1:9/x.png", "sofa")
+    assert retries == [1, 2]
+
+
+def test_fetch_retries_server_trouble(settings, emulator):
+    status = client(settings).submit(upload(settings), "sofa")
+    emulator.script("ml_fetch", http_status=503, raw="unavailable")
+    assert client(settings).fetch(status.job_id).state == "processing"
+    assert len(emulator.requests("ml_fetch")) == 2
+
+
+@pytest.mark.parametrize("kind", ["not_json", "truncated_json", "no_status",
+                                  "success_without_output"])
+def test_malformed_replies_are_clear_errors(settings, emulator, kind):
+    status = client(settings).submit(upload(settings), "sofa")
+    emulator.script("ml_fetch", malformed=kind)
+    with pytest.raises(ProviderError, match="ModelsLab"):
+        client(settings).fetch(status.job_id)
+
+
+def test_fetch_goes_to_the_configured_origin_whatever_the_reply_says(settings, emulator):
+    url = upload(settings)
+    emulator.script("ml_submit", json={
+        "status": "processing", "id": 424242, "eta": 1, "output": [],
+        "fetch_result": emulator.cdn_url + "/api/v6/interior/fetch/424242"})
+    status = client(settings).submit(url, "sofa")
+    with pytest.raises(ProviderError):
+        client(settings).fetch(status.job_id)  # unknown to the emulator, but asked at home
+    assert emulator.requests("cdn") == []
+    assert emulator.requests("ml_fetch")[0].path.endswith("/fetch/424242")
+
+
+def test_ids_are_checked_before_anything_is_sent(settings, emulator):
+    with pytest.raises(Exception, match="not a ModelsLab job id"):
+        client(settings).fetch("../../etc")
+    assert emulator.requests() == []

@@ -1,0 +1,132 @@
+"""The pack loads the way ComfyUI loads it, and every node keeps the classic contract.
+
+ComfyUI imports a custom node folder by its path, under the folder's own name
+(often hyphenated), so nothing may rely on the package being importable by a
+fixed name. The public interface is frozen: shared workflows depend on it.
+"""
+
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+
+PACK_DIR = Path(__file__).resolve().parent.parent
+MODULE_NAME = "comfyui-object-removal"
+
+
+@pytest.fixture(scope="module")
+def pack():
+    # What ComfyUI's load_custom_node does for a folder.
+    spec = importlib.util.spec_from_file_location(
+        MODULE_NAME, PACK_DIR / "__init__.py", submodule_search_locations=[str(PACK_DIR)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[MODULE_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        for name in [n for n in sys.modules if n == MODULE_NAME or n.startswith(MODULE_NAME + ".")]:
+            del sys.modules[name]
+
+
+def test_the_root_exports_exactly_the_three_names(pack):
+    assert sorted(pack.__all__) == ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS",
+                                    "WEB_DIRECTORY"]
+    assert set(pack.NODE_CLASS_MAPPINGS) == {"MaskObjectRemove", "TextObjectRemove",
+                                             "FetchResult"}
+    assert set(pack.NODE_DISPLAY_NAME_MAPPINGS) == set(pack.NODE_CLASS_MAPPINGS)
+    web = PACK_DIR / pack.WEB_DIRECTORY
+    assert web.is_dir() and list(web.glob("*.js"))
+
+
+def test_comfyui_is_not_needed_to_import(pack):
+    assert "comfy" not in sys.modules and "folder_paths" not in sys.modules
+
+
+@pytest.mark.parametrize("name", ["MaskObjectRemove", "TextObjectRemove", "FetchResult"])
+def test_every_node_keeps_the_classic_contract(pack, name):
+    cls = pack.NODE_CLASS_MAPPINGS[name]
+    spec = cls.INPUT_TYPES()
+    assert set(spec) <= {"required", "optional", "hidden"}
+    assert isinstance(cls.RETURN_TYPES, tuple) and cls.RETURN_TYPES
+    assert len(cls.RETURN_NAMES) == len(cls.RETURN_TYPES) == len(cls.OUTPUT_TOOLTIPS)
+    assert isinstance(cls.CATEGORY, str) and cls.CATEGORY
+    assert len(cls.DESCRIPTION.split()) >= 15
+    function = getattr(cls, cls.FUNCTION)
+    # Awaited by ComfyUI >= 0.3.44, so other nodes run while this one waits.
+    assert inspect.iscoroutinefunction(function)
+    parameters = list(inspect.signature(function).parameters)[1:]
+    declared = list(spec["required"]) + list(spec.get("optional", {}))
+    assert parameters[: len(declared)] == declared
+    for input_name, definition in spec["required"].items():
+        options = definition[1] if len(definition) > 1 else {}
+        assert options.get("tooltip"), f"{name}.{input_name} has no tooltip"
+
+
+def inputs_of(pack, name):
+    return pack.NODE_CLASS_MAPPINGS[name].INPUT_TYPES()["required"]
+
+
+def summary(inputs):
+    """(name, type, default) in order: what a saved workflow depends on."""
+    rows = []
+    for input_name, definition in inputs.items():
+        kind = definition[0] if isinstance(definition[0], str) else tuple(definition[0])
+        default = definition[1].get("default") if len(definition) > 1 else None
+        rows.append((input_name, kind, default))
+    return rows
+
+
+def test_mask_object_remove_interface_is_frozen(pack):
+    inputs = inputs_of(pack, "MaskObjectRemove")
+    assert summary(inputs) == [
+        ("image", "IMAGE", None),
+        ("mask", "MASK", None),
+        ("provider", ("ailab", "local"), "ailab"),
+        ("steps", "INT", 30),
+        ("strength", "FLOAT", 0.8),
+        ("scale", "FLOAT", 7.0),
+        ("seed", "INT", 0),
+        ("dilate_size", "INT", 15),
+        ("quality", ("M", "H", "L"), "M"),
+        ("composite", "BOOLEAN", True),
+    ]
+    # The provider's documented ranges.
+    assert inputs["steps"][1]["min"] == 1
+    assert (inputs["strength"][1]["min"], inputs["strength"][1]["max"]) == (0.1, 1.0)
+    assert (inputs["scale"][1]["min"], inputs["scale"][1]["max"]) == (1.0, 20.0)
+    assert inputs["seed"][1]["min"] == -1
+    assert inputs["dilate_size"][1]["min"] == 1
+    # A seed widget that re-randomises after each run would bill every run again.
+    assert inputs["seed"][1]["control_after_generate"] is False
+    assert pack.NODE_CLASS_MAPPINGS["MaskObjectRemove"].RETURN_TYPES == ("IMAGE",)
+
+
+def test_text_object_remove_interface_is_frozen(pack):
+    inputs = inputs_of(pack, "TextObjectRemove")
+    assert summary(inputs) == [
+        ("image", "IMAGE", None),
+        ("object_name", "STRING", ""),
+        ("wait", "BOOLEAN", True),
+        ("timeout", "INT", 600),
+    ]
+    assert inputs["timeout"][1]["min"] == 1
+    cls = pack.NODE_CLASS_MAPPINGS["TextObjectRemove"]
+    assert cls.RETURN_TYPES == ("IMAGE", "STRING")
+    assert cls.RETURN_NAMES == ("image", "job")
+
+
+def test_fetch_result_interface_is_frozen(pack):
+    inputs = inputs_of(pack, "FetchResult")
+    assert summary(inputs) == [("job", "STRING", ""), ("timeout", "INT", 600)]
+    assert inputs["timeout"][1]["min"] == 1
+    assert pack.NODE_CLASS_MAPPINGS["FetchResult"].RETURN_TYPES == ("IMAGE",)
+
+
+def test_no_input_can_carry_a_key_or_a_base_url(pack):
+    for cls in pack.NODE_CLASS_MAPPINGS.values():
+        for input_name in cls.INPUT_TYPES()["required"]:
+            assert not any(word in input_name for word in ("key", "url", "token", "secret"))
