@@ -1,5 +1,6 @@
 """The pack's nodes, as ComfyUI's classic node API lists them."""
 
+from .comfy_bridge import warn_if_comfyui_too_old
 from .fetch_result import FetchResult
 from .mask_object_remove import MaskObjectRemove
 from .text_object_remove import TextObjectRemove
@@ -15,3 +16,5 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "TextObjectRemove": "Text Object Remove",
     "FetchResult": "Fetch Result (ModelsLab)",
 }
+
+warn_if_comfyui_too_old()

@@ -303,5 +303,6 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 
 def _number(value: float) -> str:
-    """7.0 -> "7", 0.8 -> "0.8": integers stay integers (the schema types `scale` as int)."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    """7.0 -> "7", 0.30000000000000004 -> "0.3": whole numbers stay whole (the schema
+    types `scale` as int) and widget rounding noise is not sent."""
+    return format(float(value), ".6g")

@@ -125,3 +125,27 @@ def comfy_torch_device() -> torch.device:
     except Exception:  # e.g. a CUDA setting with a CPU-only torch: run, but say so
         log.warning("running on the CPU: ComfyUI's torch device is unusable", exc_info=True)
         return torch.device("cpu")
+
+
+MINIMUM_COMFYUI = (0, 3, 45)
+
+
+def warn_if_comfyui_too_old() -> None:
+    """Log a clear warning where ComfyUI cannot await async nodes (before 0.3.45).
+
+    There, the nodes would fail with an obscure error at run time instead.
+    """
+    try:
+        from comfyui_version import __version__
+    except ImportError:
+        return  # not inside ComfyUI, or one too old to say
+    try:
+        version = tuple(int(part) for part in __version__.split(".")[:3])
+    except ValueError:
+        return
+    if version < MINIMUM_COMFYUI:
+        log.warning(
+            "comfyui-object-removal needs ComfyUI %s or newer (async nodes); this is %s. "
+            "Update ComfyUI, or its nodes will fail when run.",
+            ".".join(map(str, MINIMUM_COMFYUI)), __version__,
+        )

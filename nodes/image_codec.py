@@ -85,9 +85,16 @@ def resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize a bool mask; a pixel is kept if at least half of what it covers was set."""
+    """Resize a bool mask without losing what it marks.
+
+    Shrinking keeps a pixel if any part of what it covers was set, so a thin
+    stroke never vanishes from what is sent; enlarging keeps a pixel when at
+    least half of it is covered, so edges stay where they were.
+    """
     if mask.shape[1] == width and mask.shape[0] == height:
         return mask
     grey = Image.fromarray(np.where(mask, np.uint8(255), np.uint8(0)), "L")
+    if width <= mask.shape[1] and height <= mask.shape[0]:
+        return np.asarray(grey.resize((width, height), Image.Resampling.BOX)) > 0
     resized = np.asarray(grey.resize((width, height), Image.Resampling.BILINEAR))
     return resized >= 128

@@ -52,6 +52,9 @@ class ResultCache:
             pass
         return data
 
+    def contains(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         try:

@@ -71,10 +71,14 @@ async def remove_by_text(
                 status = await session.submit_or_resume(index, count, upload, name, fingerprint)
                 job_ids[index] = status.job_id
                 if not wait:
+                    if status.job_id is None:
+                        raise ObjectRemovalError(
+                            "ModelsLab finished the job at once but gave no job id to collect "
+                            "it by later; turn `wait` on."
+                        )
                     return None
-                status = await session.wait_until_done(status, deadline, index, count,
-                                                       fingerprint)
-            return await session.result(status.job_id, (width, height), status)
+                status = await session.wait_until_done(status, deadline, count, fingerprint)
+            return await session.result(status, (width, height))
 
     ctx.status(f"ModelsLab: submitting {count} job{'s' if count > 1 else ''}")
     try:
@@ -109,13 +113,13 @@ async def collect_result(
     async def one(index: int) -> np.ndarray:
         job_id = reference.job_ids[index]
         with naming_batch_item(index, count):
-            status = None
-            if not session.has_result(job_id):  # kept from an earlier run: no need to ask
+            if session.has_result(job_id):  # kept from an earlier run: no need to ask
+                status = JobStatus("success", job_id)
+            else:
                 status = await session.wait_until_done(
-                    JobStatus("processing", job_id), deadline, index, count, None,
-                    poll_first=True,
+                    JobStatus("processing", job_id), deadline, count, None, poll_first=True
                 )
-            return await session.result(job_id, reference.size, status)
+            return await session.result(status, reference.size)
 
     try:
         results = await gather_all([one(i) for i in range(count)])
@@ -197,7 +201,6 @@ class _Session:
         self,
         status: JobStatus,
         deadline: float,
-        index: int,
         count: int,
         fingerprint: str | None,
         *,
@@ -219,7 +222,7 @@ class _Session:
             if fingerprint is not None:
                 self._jobs.forget(fingerprint)  # the next run submits a fresh job
             raise ObjectRemovalError(
-                f"ModelsLab reports job {status.job_id} ({_which(index, count)}) failed: "
+                f"ModelsLab reports job {status.job_id} failed: "
                 f"{status.message or 'no reason given'}. Queue again to submit a new job; "
                 "try a simpler object name if it keeps failing."
             )
@@ -228,23 +231,25 @@ class _Session:
         return status
 
     def has_result(self, job_id: str) -> bool:
-        return self._results.get(self._result_key(job_id)) is not None
+        return self._results.contains(self._result_key(job_id))
 
-    async def result(
-        self, job_id: str | None, size: tuple[int, int] | None, status: JobStatus | None = None
-    ) -> np.ndarray:
-        """The job's image, downloaded once and kept; resized to `size` if given.
+    async def result(self, status: JobStatus, size: tuple[int, int] | None) -> np.ndarray:
+        """The image of a finished job, downloaded once and kept; resized to `size` if given.
 
-        `status` is the job's success reading, needed unless the result is kept already.
+        A `status` without output links stands for a job whose result is kept already.
         """
-        key = self._result_key(job_id or "")
+        job_id = status.job_id
+        key = self._result_key(job_id) if job_id else None
 
         def load() -> np.ndarray:
-            data = self._results.get(key)
+            data = self._results.get(key) if key else None
             if data is None:
-                finished = status or self.client.fetch(job_id or "")
+                finished = status
+                if not finished.output_urls and job_id:  # the kept copy vanished meanwhile
+                    finished = self.client.fetch(job_id)
                 data = self.client.download(finished)
-                self._results.put(key, data)
+                if key:
+                    self._results.put(key, data)
             rgb = decode_image(data, f"ModelsLab's result for job {job_id}")
             return rgb if size is None else resize_rgb(rgb, *size)
 

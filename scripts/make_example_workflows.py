@@ -132,7 +132,7 @@ def submit_many_workflow() -> Graph:
     graph = Graph()
     graph.add("Note", (40, -170), [
         "Three jobs are submitted at once (wait off) and collected by Fetch Result nodes. "
-        "ComfyUI runs these nodes asynchronously (0.3.44 or newer), so the three jobs are "
+        "ComfyUI runs these nodes asynchronously (0.3.45 or newer), so the three jobs are "
         "processed at ModelsLab side by side: the whole graph takes about as long as the "
         "slowest job, not the sum."
     ], (1100, 140), title="Submit many, then collect")

@@ -109,3 +109,22 @@ def test_encode_within_bytes_reencodes_then_downscales():
 def test_encode_within_bytes_gives_up_clearly_when_impossible():
     with pytest.raises(ObjectRemovalError, match="cannot be made smaller"):
         encode_within_bytes(noise(200, 200), 500, lossless=False, limits=AILAB_SIDES)
+
+
+def test_shrinking_a_mask_never_loses_a_thin_stroke():
+    from nodes.image_codec import resize_mask
+
+    mask = np.zeros((400, 400), bool)
+    mask[:, 201] = True  # one pixel wide
+    small = resize_mask(mask, 100, 100)
+    assert small[:, 50].all() and small.sum() == 100
+    big = resize_mask(small, 400, 400)
+    assert big[:, 200:204].all() and not big[:, 190].any()
+
+
+def test_form_numbers_are_plain():
+    from nodes.ailab_client import AILabParams
+
+    fields = AILabParams(strength=0.30000000000000004, scale=12.5).form_fields()
+    assert fields["strength"] == "0.3" and fields["scale"] == "12.5"
+    assert AILabParams().form_fields()["scale"] == "7"

@@ -56,7 +56,7 @@ def test_every_node_keeps_the_classic_contract(pack, name):
     assert isinstance(cls.CATEGORY, str) and cls.CATEGORY
     assert len(cls.DESCRIPTION.split()) >= 15
     function = getattr(cls, cls.FUNCTION)
-    # Awaited by ComfyUI >= 0.3.44, so other nodes run while this one waits.
+    # Awaited by ComfyUI >= 0.3.45, so other nodes run while this one waits.
     assert inspect.iscoroutinefunction(function)
     parameters = list(inspect.signature(function).parameters)[1:]
     declared = list(spec["required"]) + list(spec.get("optional", {}))

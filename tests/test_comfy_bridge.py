@@ -1,0 +1,65 @@
+"""The ComfyUI bridge with stand-ins for ComfyUI's modules (the real server is
+exercised by test_comfyui_integration.py): interrupt, status, version warning."""
+
+import logging
+import sys
+import types
+
+import pytest
+
+from nodes.comfy_bridge import STATUS_EVENT, ComfyRunContext, warn_if_comfyui_too_old
+
+
+@pytest.fixture
+def fake_comfy(monkeypatch):
+    interrupted = {"value": False}
+
+    class InterruptProcessingException(Exception):
+        pass
+
+    management = types.SimpleNamespace(
+        processing_interrupted=lambda: interrupted["value"],
+        InterruptProcessingException=InterruptProcessingException,
+    )
+    comfy = types.ModuleType("comfy")
+    comfy.model_management = management
+    monkeypatch.setitem(sys.modules, "comfy", comfy)
+    monkeypatch.setitem(sys.modules, "comfy.model_management", management)
+
+    sent = []
+    server = types.SimpleNamespace(client_id="browser-1",
+                                   send_sync=lambda *args: sent.append(args))
+    server_module = types.ModuleType("server")
+    server_module.PromptServer = types.SimpleNamespace(instance=server)
+    monkeypatch.setitem(sys.modules, "server", server_module)
+    return types.SimpleNamespace(interrupted=interrupted, sent=sent, server=server,
+                                 error=InterruptProcessingException)
+
+
+def test_comfyui_cancel_is_seen_without_clearing_it(fake_comfy):
+    ctx = ComfyRunContext("7")
+    assert not ctx.cancel_requested()
+    fake_comfy.interrupted["value"] = True
+    with pytest.raises(fake_comfy.error):
+        ctx.raise_if_cancelled()
+    assert ctx.cancel_event.is_set()  # worker threads stop their retries too
+    assert fake_comfy.interrupted["value"]  # still set for other waiting nodes
+
+
+def test_status_goes_only_to_the_browser_that_queued(fake_comfy):
+    ComfyRunContext("7").status("queued", job="modelslab:1@2x3")
+    assert fake_comfy.sent == [
+        (STATUS_EVENT, {"node": "7", "text": "queued", "job": "modelslab:1@2x3"}, "browser-1")]
+    fake_comfy.server.client_id = None
+    ComfyRunContext("7").status("nobody asked")
+    assert len(fake_comfy.sent) == 1  # never broadcast to every connected browser
+
+
+@pytest.mark.parametrize("version,warned", [("0.3.40", True), ("0.3.45", False),
+                                            ("0.3.64", False), ("1.0.0", False)])
+def test_old_comfyui_gets_a_clear_warning(monkeypatch, caplog, version, warned):
+    monkeypatch.setitem(sys.modules, "comfyui_version",
+                        types.SimpleNamespace(__version__=version))
+    with caplog.at_level(logging.WARNING):
+        warn_if_comfyui_too_old()
+    assert ("needs ComfyUI 0.3.45" in caplog.text) is warned
