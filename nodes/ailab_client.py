@@ -21,14 +21,8 @@ from typing import Any
 import requests
 
 from .config import ProviderConfig
-from .errors import Cancelled, ObjectRemovalError, ProviderError, redact
-from .http_retry import (
-    RetryPolicy,
-    call_with_retries,
-    cancellable_wait,
-    failed_before_sending,
-    parse_retry_after,
-)
+from .errors import ObjectRemovalError, ProviderError
+from .http_retry import RetryPolicy, call_provider, failed_before_sending, parse_retry_after
 
 PATH = "/api/image/editing/remove-objects-advanced"
 PROVIDER = "AILabTools"
@@ -152,24 +146,15 @@ class AILabClient:
             "mask": ("mask.png", mask_png, "image/png"),
         }
 
-        def attempt() -> bytes:
-            if self._cancel is not None and self._cancel.is_set():
-                raise Cancelled("cancelled")
-            return self._post_once(files, params.form_fields())
-
-        try:
-            return call_with_retries(
-                attempt,
-                policy=self._policy,
-                should_retry=lambda exc: isinstance(exc, ProviderError) and exc.retryable,
-                wait=cancellable_wait(self._cancel),
-                rng=self._rng,
-                on_retry=self._on_retry,
-            )
-        except ObjectRemovalError as exc:
-            # Whatever the provider echoed, the key never leaves in a message.
-            exc.args = (redact(str(exc), [self._key]),)
-            raise
+        return call_provider(
+            lambda: self._post_once(files, params.form_fields()),
+            key=self._key,
+            policy=self._policy,
+            should_retry=lambda exc: isinstance(exc, ProviderError) and exc.retryable,
+            cancel=self._cancel,
+            rng=self._rng,
+            on_retry=self._on_retry,
+        )
 
     def _post_once(self, files: dict[str, Any], fields: dict[str, str]) -> bytes:
         try:

@@ -18,7 +18,7 @@ from typing import TypeVar
 import requests
 import urllib3.exceptions
 
-from .errors import Cancelled, ProviderError
+from .errors import Cancelled, ObjectRemovalError, ProviderError, redact
 
 T = TypeVar("T")
 
@@ -128,3 +128,31 @@ def call_with_retries(
             if on_retry is not None:
                 on_retry(retry_number, delay, exc)
             wait(delay)
+
+
+def call_provider(
+    attempt: Callable[[], T],
+    *,
+    key: str,
+    policy: RetryPolicy,
+    should_retry: Callable[[Exception], bool],
+    cancel: threading.Event | None,
+    rng: random.Random | None = None,
+    on_retry: Callable[[int, float, Exception], None] | None = None,
+) -> T:
+    """`call_with_retries` for a keyed provider call: no attempt starts after Cancel,
+    waits end on Cancel, and whatever the provider echoed, the key is not in the error."""
+
+    def guarded() -> T:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        return attempt()
+
+    try:
+        return call_with_retries(
+            guarded, policy=policy, should_retry=should_retry,
+            wait=cancellable_wait(cancel), rng=rng, on_retry=on_retry,
+        )
+    except ObjectRemovalError as exc:
+        exc.args = (redact(str(exc), [key]),)
+        raise

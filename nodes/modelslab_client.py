@@ -22,10 +22,10 @@ import requests
 
 from .config import ProviderConfig
 from .downloads import download_result
-from .errors import Cancelled, ObjectRemovalError, ProviderError, redact
+from .errors import ObjectRemovalError, ProviderError
 from .http_retry import (
     RetryPolicy,
-    call_with_retries,
+    call_provider,
     cancellable_wait,
     failed_before_sending,
     parse_retry_after,
@@ -157,24 +157,15 @@ class ModelsLabClient:
     ) -> dict[str, Any]:
         url = self._config.base_url + path
         payload = {"key": self._key, **body}
-
-        def attempt() -> dict[str, Any]:
-            if self._cancel is not None and self._cancel.is_set():
-                raise Cancelled("cancelled")
-            return self._post_once(url, payload, what)
-
-        try:
-            return call_with_retries(
-                attempt,
-                policy=policy or self._policy,
-                should_retry=should_retry,
-                wait=cancellable_wait(self._cancel),
-                rng=self._rng,
-                on_retry=self._on_retry,
-            )
-        except ObjectRemovalError as exc:
-            exc.args = (redact(str(exc), [self._key]),)
-            raise
+        return call_provider(
+            lambda: self._post_once(url, payload, what),
+            key=self._key,
+            policy=policy or self._policy,
+            should_retry=should_retry,
+            cancel=self._cancel,
+            rng=self._rng,
+            on_retry=self._on_retry,
+        )
 
     def _post_once(self, url: str, payload: dict[str, Any], what: str) -> dict[str, Any]:
         try:
