@@ -59,7 +59,7 @@ async def remove_by_mask(
     todo = [index for index, (_, j) in enumerate(pairs) if holes[j].any()]
     if not todo:
         ctx.status("nothing to remove: the mask is empty")
-        return torch.stack(outputs).clone()
+        return torch.stack(outputs)  # a copy: the input is never handed back to be mutated
 
     provider = _make_provider(options, ctx, settings)
     requests: dict[int, PreparedRequest] = {}
@@ -71,14 +71,14 @@ async def remove_by_mask(
     results = await _run_all(provider, requests, len(pairs), ctx)
 
     feather = default_feather(height, width)
+    weights: dict[tuple[int, int], torch.Tensor] = {}  # one mask often serves many images
     for index, result in results.items():
-        request = requests[index]
         filled = from_uint8(result)
         if options.composite:
-            weights = feather_weights(
-                torch.from_numpy(holes[pairs[index][1]]), request.changed_radius, feather
-            )
-            filled = composite(outputs[index], filled, weights)
+            j, radius = pairs[index][1], requests[index].changed_radius
+            if (j, radius) not in weights:
+                weights[j, radius] = feather_weights(torch.from_numpy(holes[j]), radius, feather)
+            filled = composite(outputs[index], filled, weights[j, radius])
         outputs[index] = filled
     ctx.status(f"{provider.name}: done")
     return torch.stack(outputs)
