@@ -48,8 +48,7 @@ def download_result(
         )
 
     def attempt() -> bytes:
-        with requests.Session() as session:
-            session.headers.pop("Authorization", None)
+        with requests.Session() as session:  # fresh: no header of any other call rides along
             try:
                 response = session.get(url, timeout=timeout, stream=True, allow_redirects=True)
             except requests.RequestException as exc:
