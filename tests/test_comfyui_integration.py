@@ -64,6 +64,7 @@ class Comfy:
         self.url = url
         self.log = log
         self.config = config
+        self.left_behind: list[Path] = []  # files this test put into ComfyUI's folders
 
     def write_keys(self, ailab: str = AILAB_KEY, modelslab: str = MODELSLAB_KEY) -> None:
         # Keys live in the config file (re-read at every run), never in a workflow.
@@ -78,7 +79,9 @@ class Comfy:
             data={"overwrite": "true", "type": "input"}, timeout=30,
         )
         response.raise_for_status()
-        return response.json()["name"]
+        name = response.json()["name"]
+        self.left_behind.append(COMFY_DIR / "input" / name)
+        return name
 
     def run(self, prompt: dict, timeout: float = 120) -> dict:
         """Queue an API-format workflow; wait; return its history entry (+ elapsed)."""
@@ -95,6 +98,10 @@ class Comfy:
                           or entry["status"].get("status_str") == "error"):
                 entry["elapsed"] = time.monotonic() - started
                 entry["prompt_id"] = prompt_id
+                for output in entry.get("outputs", {}).values():
+                    for item in output.get("images", []):
+                        folder = COMFY_DIR / item.get("type", "output") / item.get("subfolder", "")
+                        self.left_behind.append(folder / item["filename"])
                 return entry
             time.sleep(0.1)
         raise AssertionError(f"workflow did not finish within {timeout} s")
@@ -155,6 +162,11 @@ def comfy(emulator_process, tmp_path_factory):
     finally:
         subprocess.run(["bash", str(SCRIPTS / "comfy_down.sh"), str(port)], env=env,
                        capture_output=True, timeout=60)
+        for path in server.left_behind:
+            path.unlink(missing_ok=True)
+            parent = path.parent
+            if parent != COMFY_DIR / "output" and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()  # a subfolder a filename_prefix made
 
 
 @pytest.fixture
