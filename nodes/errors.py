@@ -66,6 +66,11 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+def batch_item(index: int, count: int) -> str:
+    """How errors and status lines name one image of a batch: "image 2 of 3"."""
+    return f"image {index + 1} of {count}"
+
+
 @contextmanager
 def naming_batch_item(index: int, count: int) -> Iterator[None]:
     """Prefix errors with which image of a batch they concern."""
@@ -73,5 +78,5 @@ def naming_batch_item(index: int, count: int) -> Iterator[None]:
         yield
     except ObjectRemovalError as exc:
         if count > 1 and not str(exc).startswith("image "):
-            exc.args = (f"image {index + 1} of {count}: {exc}",)
+            exc.args = (f"{batch_item(index, count)}: {exc}",)
         raise

@@ -18,7 +18,7 @@ import torch
 from .ailab_client import AILabParams
 from .compositing import composite, default_feather, feather_weights
 from .config import Settings, load_settings
-from .errors import ObjectRemovalError, naming_batch_item
+from .errors import ObjectRemovalError, batch_item, naming_batch_item
 from .mask_providers import (
     PROVIDER_NAMES,
     AILabMaskProvider,
@@ -125,7 +125,7 @@ async def _run_all(
     async def run_one(index: int) -> np.ndarray:
         nonlocal finished
         async with limit:
-            ctx.status(f"{provider.name}: image {_ordinal(index, batch_size)} ...")
+            ctx.status(f"{provider.name}: {batch_item(index, batch_size)} ...")
             with naming_batch_item(index, batch_size):
                 result = await run_blocking(ctx, lambda: provider.run(requests[index]))
         finished += 1
@@ -135,7 +135,3 @@ async def _run_all(
     done = await gather_all([run_one(index) for index in unique])
     by_runner = dict(zip(unique, done, strict=True))
     return {index: by_runner[runner] for index, runner in runner_of.items()}
-
-
-def _ordinal(index: int, batch_size: int) -> str:
-    return f"{index + 1} of {batch_size}"

@@ -18,7 +18,13 @@ import numpy as np
 import torch
 
 from .config import Settings, load_settings
-from .errors import JobTimeoutError, ObjectRemovalError, ProviderError, naming_batch_item
+from .errors import (
+    JobTimeoutError,
+    ObjectRemovalError,
+    ProviderError,
+    batch_item,
+    naming_batch_item,
+)
 from .image_codec import decode_image, resize_rgb
 from .job_handle import JobReference, parse_job_reference
 from .job_store import JobStore
@@ -46,9 +52,7 @@ async def remove_by_text(
         raise ObjectRemovalError(
             "`object_name` is empty: name what to remove, e.g. \"sofa\" or \"the red car\"."
         )
-    if timeout < 1:
-        raise ObjectRemovalError(f"`timeout` must be at least 1 second, got {timeout}.")
-    deadline = time.monotonic() + timeout
+    deadline = _deadline(timeout)
     count, height, width = images.shape[0], images.shape[1], images.shape[2]
 
     # Everything that can fail locally fails before the first paid call.
@@ -104,9 +108,7 @@ async def collect_result(
     """Wait for the job(s) named by `job` and return their images."""
     settings = settings or load_settings()
     reference = parse_job_reference(job, settings.modelslab.base_url)
-    if timeout < 1:
-        raise ObjectRemovalError(f"`timeout` must be at least 1 second, got {timeout}.")
-    deadline = time.monotonic() + timeout
+    deadline = _deadline(timeout)
     session = _Session(settings, ctx)
     count = len(reference.job_ids)
 
@@ -137,6 +139,13 @@ async def collect_result(
         )
     ctx.status("ModelsLab: done")
     return torch.stack([from_uint8(r) for r in results])
+
+
+def _deadline(timeout: float) -> float:
+    """When waiting must stop, checked before anything is sent."""
+    if timeout < 1:
+        raise ObjectRemovalError(f"`timeout` must be at least 1 second, got {timeout}.")
+    return time.monotonic() + timeout
 
 
 class _DeadlinePassed(Exception):
@@ -194,7 +203,7 @@ class _Session:
         status = await run_blocking(self._ctx, lambda: self.client.submit(url, name))
         if status.job_id is not None:
             self._jobs.remember(fingerprint, status.job_id)
-        self._ctx.status(f"ModelsLab: queued job {status.job_id} ({_which(index, count)})")
+        self._ctx.status(f"ModelsLab: queued job {status.job_id} ({batch_item(index, count)})")
         return status
 
     async def wait_until_done(
@@ -262,7 +271,3 @@ class _Session:
         if job_id is None:
             raise ObjectRemovalError("ModelsLab gave no job id to follow.")
         return await run_blocking(self._ctx, lambda: self.client.fetch(job_id))
-
-
-def _which(index: int, count: int) -> str:
-    return f"image {index + 1} of {count}"
