@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nodes.local_inpaint import inpaint_locally  # noqa: E402
+from object_removal.inpainting import inpaint_locally  # noqa: E402
 
 OFFSETS = [(0, 0), (7, 3), (13, 11)]  # (dy, dx) of the hole per run
 STRIPE_COLOURS = np.array([[200, 60, 40], [40, 120, 200], [230, 220, 90]], np.uint8)

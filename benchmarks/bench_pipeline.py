@@ -25,14 +25,15 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from nodes.ailab_client import AILabParams  # noqa: E402
-from nodes.compositing import composite, default_feather, feather_weights  # noqa: E402
-from nodes.config import load_settings  # noqa: E402
-from nodes.emulator import ProviderEmulator  # noqa: E402
-from nodes.image_codec import encode_mask_png  # noqa: E402
-from nodes.mask_providers import AILabMaskProvider  # noqa: E402
-from nodes.mask_removal import MaskRemovalOptions, remove_by_mask  # noqa: E402
-from nodes.run_context import RunContext  # noqa: E402
+from object_removal.compositing import composite, default_feather, feather_weights  # noqa: E402
+from object_removal.config import load_settings  # noqa: E402
+from object_removal.image_codec import encode_mask_png  # noqa: E402
+from object_removal.mask_parameters import MaskInputs  # noqa: E402
+from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask  # noqa: E402
+from object_removal.providers.ailab import AdvancedParams, AdvancedProvider  # noqa: E402
+from object_removal.providers.base import ProviderEnvironment  # noqa: E402
+from object_removal.run_context import RunContext  # noqa: E402
+from provider_emulator import ProviderEmulator  # noqa: E402
 
 RUNS = 5
 
@@ -70,10 +71,10 @@ def bench_size(height: int, width: int, settings) -> None:
     rgb, mask = photo(height, width), hole(height, width, 200)
     print(f"--- {width}x{height}, 200x200 hole")
     for lossless, name in ((False, "JPEG q95 (composite on)"), (True, "PNG (composite off)")):
-        provider = AILabMaskProvider(settings, AILabParams(seed=-1), lossless=lossless,
-                                     cancel=RunContext().cancel_event)
+        env = ProviderEnvironment(ctx=RunContext(), composite=not lossless,
+                                  settings=lambda: settings)
+        provider = AdvancedProvider(AdvancedParams.from_inputs(MaskInputs(seed=-1)), env)
         prepared = provider.prepare(rgb, mask)
-        assert prepared.image is not None
         row(f"prepare AILab request, image as {name}",
             median_seconds(lambda p=provider: p.prepare(rgb, mask)),
             f"{len(prepared.image.data) / 1e6:.2f} MB")
@@ -88,7 +89,7 @@ def bench_size(height: int, width: int, settings) -> None:
     tensor_mask = torch.from_numpy(mask.astype(np.float32))[None]
     for provider_name in ("local", "ailab"):
         options = MaskRemovalOptions(provider=provider_name,
-                                     params=AILabParams(seed=-1, dilate_size=15))
+                                     inputs=MaskInputs(seed=-1, dilate_size=15))
         runs = 3 if provider_name == "local" else RUNS
         seconds = median_seconds(lambda o=options: asyncio.run(remove_by_mask(
             image, tensor_mask, o, RunContext(), settings=settings)), runs)

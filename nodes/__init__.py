@@ -1,6 +1,6 @@
 """The pack's nodes, as ComfyUI's classic node API lists them."""
 
-from .comfy_bridge import warn_if_comfyui_too_old
+from ..object_removal.comfy_bridge import warn_if_comfyui_too_old
 from .fetch_result import FetchResult
 from .mask_object_remove import MaskObjectRemove
 from .text_object_remove import TextObjectRemove

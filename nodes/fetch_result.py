@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from .comfy_bridge import ComfyRunContext
+from ..object_removal.comfy_bridge import ComfyRunContext
+from ..object_removal.text_removal import collect_result
 from .node_support import CATEGORY, errors_named_for
 from .text_object_remove import DEFAULT_TIMEOUT_SECONDS
-from .text_removal import collect_result
 
 
 class FetchResult:

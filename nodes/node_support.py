@@ -1,4 +1,5 @@
-"""What every node class shares: how errors reach the user.
+"""What every node class shares: the category, errors named for the node, and the
+widgets built from the engine's parameter declarations.
 
 An error names the node and says what to do; no key ever appears in it (the
 message goes to the log, the browser and /history). ComfyUI's own interrupt
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from .config import known_secrets
-from .errors import ObjectRemovalError, redact
+from ..object_removal.config import known_secrets
+from ..object_removal.errors import ObjectRemovalError, redact
+from ..object_removal.mask_parameters import Parameter
 
 CATEGORY = "image/object removal"
 
@@ -23,3 +26,18 @@ def errors_named_for(node_title: str) -> Iterator[None]:
     except ObjectRemovalError as exc:
         exc.args = (redact(f"{node_title}: {exc}", known_secrets()),)
         raise
+
+
+def widget(parameter: Parameter, ignored_by: tuple[str, ...] = ()) -> tuple[Any, dict[str, Any]]:
+    """A node input for `parameter`; its tooltip names the providers that ignore it."""
+    tooltip = parameter.tooltip
+    if ignored_by:
+        tooltip += f" Ignored by {', '.join(ignored_by)}."
+    options: dict[str, Any] = {"default": parameter.default, "tooltip": tooltip}
+    for name, value in (("min", parameter.minimum), ("max", parameter.maximum),
+                        ("step", parameter.step)):
+        if value is not None:
+            options[name] = value
+    options.update(parameter.widget)
+    kind = list(parameter.choices) if parameter.kind == "CHOICE" else parameter.kind
+    return kind, options

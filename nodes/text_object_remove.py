@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .comfy_bridge import ComfyRunContext
+from ..object_removal.comfy_bridge import ComfyRunContext
+from ..object_removal.text_removal import remove_by_text
 from .node_support import CATEGORY, errors_named_for
-from .text_removal import remove_by_text
 
 DEFAULT_TIMEOUT_SECONDS = 600
 

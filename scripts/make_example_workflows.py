@@ -13,7 +13,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nodes import NODE_CLASS_MAPPINGS  # noqa: E402
+from scripts.pack_loading import load_pack  # noqa: E402
+
+NODE_CLASS_MAPPINGS = load_pack().NODE_CLASS_MAPPINGS
 
 OUT = REPO / "example_workflows"
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN"}

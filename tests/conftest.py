@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.config import Settings, load_settings
-from nodes.emulator import ProviderEmulator
+from object_removal.config import Settings, load_settings
+from provider_emulator import ProviderEmulator
 from support import AILAB_KEY, MODELSLAB_KEY
 
 

@@ -7,6 +7,10 @@ import asyncio
 import numpy as np
 import torch
 
+# The node classes raise the pack's own copies of the error types (pack_module
+# ("object_removal.errors")), not those of `import object_removal`.
+from scripts.pack_loading import PACK_DIR, PACK_NAME, load_pack, pack_module  # noqa: F401
+
 AILAB_KEY = "ailab-test-key-0123456789"
 MODELSLAB_KEY = "modelslab-test-key-9876543210"
 
@@ -36,3 +40,9 @@ def image_tensor(*arrays: np.ndarray) -> torch.Tensor:
 def disc_mask(height: int, width: int, cy: int, cx: int, r: int) -> torch.Tensor:
     yy, xx = np.mgrid[0:height, 0:width]
     return torch.from_numpy(((yy - cy) ** 2 + (xx - cx) ** 2 <= r * r).astype(np.float32))
+
+
+
+def node_class(name: str) -> type:
+    """A node class as ComfyUI gets it, from the pack's NODE_CLASS_MAPPINGS."""
+    return load_pack().NODE_CLASS_MAPPINGS[name]

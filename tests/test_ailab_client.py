@@ -5,13 +5,17 @@ import time
 import numpy as np
 import pytest
 
-from nodes.ailab_client import AILabClient, AILabParams
-from nodes.errors import Cancelled, ObjectRemovalError, ProviderError
-from nodes.http_retry import RetryPolicy
-from nodes.image_codec import decode_image, encode_mask_png, encode_png
+from object_removal.clients.ailab import AILabClient
+from object_removal.clients.keyed_http import KeyedHttp
+from object_removal.clients.retry import RetryPolicy
+from object_removal.errors import Cancelled, ObjectRemovalError, ProviderError
+from object_removal.image_codec import decode_image, encode_mask_png, encode_png
+from object_removal.mask_parameters import MaskInputs
+from object_removal.providers.ailab import AdvancedParams
 from support import AILAB_KEY, photo_like
 
 FAST = RetryPolicy(attempts=4, base_delay=0.05, max_delay=0.2)
+FIELDS = AdvancedParams.from_inputs(MaskInputs()).form_fields()
 
 
 @pytest.fixture
@@ -22,14 +26,14 @@ def payload():
     return rgb, encode_png(rgb), encode_mask_png(mask)
 
 
-def client(settings, **kwargs):
-    kwargs.setdefault("policy", FAST)
-    return AILabClient(settings.ailab, **kwargs)
+def client(settings, cancel=None, policy=FAST):
+    return AILabClient(KeyedHttp(settings.ailab, cancel=cancel), policy)
 
 
 def test_success_returns_the_result_image(settings, emulator, payload):
     rgb, image, mask = payload
-    result = client(settings).remove_objects(image, "image/png", mask, AILabParams(seed=3))
+    result = client(settings).remove_objects_advanced(
+        image, "image/png", mask, AdvancedParams.from_inputs(MaskInputs(seed=3)).form_fields())
     assert decode_image(result).shape == rgb.shape
     (request,) = emulator.requests("ailab")
     assert request.headers["ailabapi-api-key"] == AILAB_KEY
@@ -42,7 +46,7 @@ def test_success_returns_the_result_image(settings, emulator, payload):
 def test_data_prefix_on_the_base64_is_accepted(settings, emulator, payload):
     emulator.behaviour.ailab_data_prefix = True
     _, image, mask = payload
-    result = client(settings).remove_objects(image, "image/png", mask, AILabParams())
+    result = client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert decode_image(result).shape == (96, 128, 3)
 
 
@@ -76,7 +80,7 @@ def test_every_documented_code_becomes_a_clear_error(settings, emulator, payload
     for _ in range(FAST.attempts):
         emulator.script("ailab", code=code)
     with pytest.raises(ProviderError) as error:
-        client(settings).remove_objects(image, "image/png", mask, AILabParams())
+        client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert error.value.code == code
     assert error.value.retryable is retryable
     assert words in str(error.value)
@@ -88,7 +92,7 @@ def test_every_documented_code_becomes_a_clear_error(settings, emulator, payload
 def test_rate_limit_is_retried_after_the_hint_and_succeeds(settings, emulator, payload):
     _, image, mask = payload
     emulator.script("ailab", code="EXCEEDING_LIMITS", retry_after=1)
-    result = client(settings).remove_objects(image, "image/png", mask, AILabParams())
+    result = client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert decode_image(result).shape == (96, 128, 3)
     first, second = emulator.requests("ailab")
     assert second.time - first.time >= 1.0
@@ -98,25 +102,27 @@ def test_non_json_502_is_retried(settings, emulator, payload):
     _, image, mask = payload
     emulator.script("ailab", http_status=502, raw="<html>Bad Gateway</html>",
                     content_type="text/html")
-    result = client(settings).remove_objects(image, "image/png", mask, AILabParams())
+    result = client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert result
     assert len(emulator.requests("ailab")) == 2
 
 
-def test_a_dropped_connection_is_retried(settings, emulator, payload):
+def test_a_connection_dropped_after_sending_is_not_sent_again(settings, emulator, payload):
+    """The call is the paid call: once the request arrived it may have been billed."""
     _, image, mask = payload
     emulator.script("ailab", drop=True)
-    assert client(settings).remove_objects(image, "image/png", mask, AILabParams())
-    assert len(emulator.requests("ailab")) == 2
+    with pytest.raises(ProviderError, match="may have reached AILabTools and been billed"):
+        client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
+    assert len(emulator.requests("ailab")) == 1
 
 
 def test_an_unreachable_provider_is_a_clear_error(settings, payload, monkeypatch):
-    from nodes.config import load_settings
+    from object_removal.config import load_settings
 
     monkeypatch.setenv("AILAB_BASE_URL", "http://127.0.0.1:9")
     _, image, mask = payload
-    with pytest.raises(ProviderError, match="could not reach AILabTools.*AILAB_BASE_URL"):
-        client(load_settings()).remove_objects(image, "image/png", mask, AILabParams())
+    with pytest.raises(ProviderError, match="AILabTools .*could not connect.*AILAB_BASE_URL"):
+        client(load_settings()).remove_objects_advanced(image, "image/png", mask, FIELDS)
 
 
 @pytest.mark.parametrize("kind", ["not_json", "truncated_json", "no_data", "empty_list",
@@ -125,19 +131,19 @@ def test_malformed_success_replies_are_errors_not_crashes(settings, emulator, pa
     _, image, mask = payload
     emulator.script("ailab", malformed=kind)
     with pytest.raises(ProviderError) as error:
-        client(settings).remove_objects(image, "image/png", mask, AILabParams())
+        client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert "AILabTools" in str(error.value)
     assert len(emulator.requests("ailab")) == 1  # a 200 that is garbage is not retried
 
 
 def test_a_wrong_key_is_refused_and_never_echoed(settings, emulator, payload, monkeypatch):
-    from nodes.config import load_settings
+    from object_removal.config import load_settings
 
     wrong = "wrong-key-abcdefghijkl"
     monkeypatch.setenv("AILAB_API_KEY", wrong)
     _, image, mask = payload
     with pytest.raises(ProviderError) as error:
-        client(load_settings()).remove_objects(image, "image/png", mask, AILabParams())
+        client(load_settings()).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert error.value.http_status == 401
     assert "AILAB_API_KEY" in str(error.value)
     assert wrong not in str(error.value)
@@ -149,7 +155,7 @@ def test_a_provider_echoing_the_key_is_redacted(settings, emulator, payload):
         "error_code": 1, "error_detail": {"code": "ERROR_INVALID_PARAMETER",
                                           "message": f"bad request from key {AILAB_KEY}"}})
     with pytest.raises(ProviderError) as error:
-        client(settings).remove_objects(image, "image/png", mask, AILabParams())
+        client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert AILAB_KEY not in str(error.value)
     assert "***" in str(error.value)
 
@@ -159,17 +165,14 @@ def test_redirects_are_not_followed_so_the_key_stays_home(settings, emulator, pa
     emulator.script("ailab", http_status=307,
                     headers={"Location": emulator.cdn_url + "/uploads/steal"})
     with pytest.raises(ProviderError, match="redirect"):
-        client(settings).remove_objects(image, "image/png", mask, AILabParams())
+        client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert emulator.requests("cdn") == []
     assert emulator.keys_seen_on_cdn() == set()
 
 
-def test_bad_parameters_are_refused_before_any_request(settings, emulator, payload):
-    _, image, mask = payload
+def test_bad_parameters_are_refused_by_their_own_type():
     with pytest.raises(ObjectRemovalError, match="strength.*quality"):
-        client(settings).remove_objects(
-            image, "image/png", mask, AILabParams(strength=1.5, quality="X"))
-    assert emulator.requests("ailab") == []
+        AdvancedParams.from_inputs(MaskInputs(strength=1.5, quality="X"))
 
 
 def test_a_retry_after_too_long_to_wait_fails_at_once(settings, emulator, payload):
@@ -177,7 +180,7 @@ def test_a_retry_after_too_long_to_wait_fails_at_once(settings, emulator, payloa
     emulator.script("ailab", code="EXCEEDING_LIMITS", retry_after=3600)
     started = time.monotonic()
     with pytest.raises(ProviderError, match="too many requests"):
-        client(settings).remove_objects(image, "image/png", mask, AILabParams())
+        client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
     assert time.monotonic() - started < 5
 
 
@@ -190,7 +193,7 @@ def test_cancel_stops_the_retry_wait(settings, emulator, payload):
     threading.Timer(0.3, cancel.set).start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        client(settings, cancel=cancel, policy=RetryPolicy()).remove_objects(
-            image, "image/png", mask, AILabParams())
+        client(settings, cancel=cancel, policy=RetryPolicy()).remove_objects_advanced(
+            image, "image/png", mask, FIELDS)
     assert time.monotonic() - started < 5
     assert len(emulator.requests("ailab")) == 1

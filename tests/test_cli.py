@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from nodes.cli import main, read_mask
-from nodes.compositing import grow_mask
+from object_removal.cli import main, read_mask
+from object_removal.compositing import grow_mask
 from support import photo_like
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def test_errors_are_one_clear_line_without_a_traceback(tmp_path, capsys):
     assert main(["local", str(image)]) == 1
     assert "needs --mask" in capsys.readouterr().err
     assert main(["modelslab", str(image)]) == 1
-    assert "needs --object" in capsys.readouterr().err
+    assert "needs --mask (a file or a folder) or --object" in capsys.readouterr().err
     assert main(["local", str(tmp_path / "missing.png"), "--mask", str(image)]) == 1
     assert "no such image" in capsys.readouterr().err
     mask = write(tmp_path / "mask.png", np.full((80, 120), 255, np.uint8))

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nodes.errors import ObjectRemovalError
-from nodes.image_codec import decode_image, encode_jpeg, encode_mask_png, encode_png
-from nodes.provider_limits import (
-    AILAB_SIDES,
-    FIVE_MB,
-    encode_within_bytes,
-    fit_dimensions,
-)
+from object_removal.errors import ObjectRemovalError
+from object_removal.image_codec import decode_image, encode_jpeg, encode_mask_png, encode_png
+from object_removal.mask_parameters import MaskInputs
+from object_removal.provider_limits import FIVE_MB, encode_within_bytes, fit_dimensions
+from object_removal.providers.ailab import ADVANCED_SIDES as AILAB_SIDES
+from object_removal.providers.ailab import AdvancedParams
 
 
 def noise(height, width, seed=0):
@@ -112,7 +110,7 @@ def test_encode_within_bytes_gives_up_clearly_when_impossible():
 
 
 def test_shrinking_a_mask_never_loses_a_thin_stroke():
-    from nodes.image_codec import resize_mask
+    from object_removal.image_codec import resize_mask
 
     mask = np.zeros((400, 400), bool)
     mask[:, 201] = True  # one pixel wide
@@ -123,8 +121,7 @@ def test_shrinking_a_mask_never_loses_a_thin_stroke():
 
 
 def test_form_numbers_are_plain():
-    from nodes.ailab_client import AILabParams
-
-    fields = AILabParams(strength=0.30000000000000004, scale=12.5).form_fields()
+    fields = AdvancedParams.from_inputs(
+        MaskInputs(strength=0.30000000000000004, scale=12.5)).form_fields()
     assert fields["strength"] == "0.3" and fields["scale"] == "12.5"
-    assert AILabParams().form_fields()["scale"] == "7"
+    assert AdvancedParams.from_inputs(MaskInputs()).form_fields()["scale"] == "7"

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from nodes.comfy_bridge import STATUS_EVENT, ComfyRunContext, warn_if_comfyui_too_old
+from object_removal.comfy_bridge import STATUS_EVENT, ComfyRunContext, warn_if_comfyui_too_old
 
 
 @pytest.fixture

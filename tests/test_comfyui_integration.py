@@ -23,8 +23,8 @@ import requests
 import torch
 from PIL import Image
 
-from nodes.compositing import grow_mask
-from nodes.emulator import ProviderEmulator
+from object_removal.compositing import grow_mask
+from provider_emulator import ProviderEmulator
 from support import AILAB_KEY, MODELSLAB_KEY, photo_like
 
 REPO = Path(__file__).resolve().parent.parent
@@ -296,6 +296,33 @@ def test_local_provider_workflow(comfy, emulator):
     far = far_pixels(hole, 4 + 2 + 3)
     assert np.array_equal(pixels[far], rgb[far])
     assert emulator.requests() == []  # offline: nothing sent anywhere
+
+
+# Every provider added through the registry: (choice, the endpoint it pays, its key).
+REGISTRY_PROVIDERS = [
+    ("ailab-basic", "ailab_basic", AILAB_KEY),
+    ("modelslab", "ml_mask_submit", MODELSLAB_KEY),
+]
+
+
+@pytest.mark.parametrize("provider,endpoint,key", REGISTRY_PROVIDERS,
+                         ids=[p for p, _, _ in REGISTRY_PROVIDERS])
+def test_each_added_provider_runs_end_to_end(comfy, emulator, provider, endpoint, key):
+    emulator.behaviour.job_seconds = 1.0
+    picture, rgb, hole = scene()
+    name = comfy.upload(f"provider_{provider}.png", picture)
+    entry = comfy.run(mask_workflow(name, provider=provider, seed=31, dilate_size=6))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    ((pixels, _),) = comfy.images(entry)
+    assert pixels.shape == rgb.shape
+    far = far_pixels(hole, 6 + 2 + 4 + 3)
+    assert np.array_equal(pixels[far], rgb[far])
+    assert not np.array_equal(pixels[hole], rgb[hole])
+    assert len(emulator.requests(endpoint)) == 1
+    # The key went to the API origin only, and only the key of this provider.
+    for request in emulator.requests():
+        assert request.endpoint == "cdn" or request.key == key
+    assert emulator.keys_seen_on_cdn() == set()
 
 
 def text_workflow(image_name: str, wait: bool, object_name: str = "sofa") -> dict:

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from nodes.compositing import composite, default_feather, feather_weights, grow_mask
+from object_removal.compositing import composite, default_feather, feather_weights, grow_mask
 
 
 def disc(height, width, cy, cx, r):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from nodes.config import config_file_path, known_secrets, load_settings, normalize_base_url
-from nodes.errors import ObjectRemovalError
+from object_removal.config import config_file_path, known_secrets, load_settings, normalize_base_url
+from object_removal.errors import ObjectRemovalError
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import time
 import pytest
 import requests
 
-from nodes.errors import Cancelled, ProviderError
-from nodes.http_retry import (
+from object_removal.clients.retry import (
     RetryPolicy,
     backoff_delay,
     call_with_retries,
@@ -18,6 +17,7 @@ from nodes.http_retry import (
     failed_before_sending,
     parse_retry_after,
 )
+from object_removal.errors import Cancelled, ProviderError
 
 
 def test_parse_retry_after_seconds_and_dates():

@@ -2,9 +2,9 @@
 
 import pytest
 
-from nodes.errors import ObjectRemovalError
-from nodes.job_handle import JobReference, parse_job_reference
-from nodes.polling import MAX_POLL_SECONDS, MIN_POLL_SECONDS, next_poll_delay
+from object_removal.errors import ObjectRemovalError
+from object_removal.job_handle import JobReference, parse_job_reference
+from object_removal.polling import MAX_POLL_SECONDS, MIN_POLL_SECONDS, next_poll_delay
 
 ORIGIN = "https://modelslab.com"
 

@@ -4,20 +4,40 @@ import time
 
 import pytest
 
-from nodes.errors import ProviderError
-from nodes.http_retry import RetryPolicy
-from nodes.image_codec import decode_image, encode_png
-from nodes.modelslab_client import ModelsLabClient
-from nodes.provider_limits import EncodedImage
+from object_removal.clients.keyed_http import KeyedHttp
+from object_removal.clients.modelslab import INTERIOR_REMOVAL, MASK_REMOVAL, ModelsLabClient
+from object_removal.clients.retry import RetryPolicy
+from object_removal.errors import ProviderError
+from object_removal.image_codec import decode_image, encode_mask_png, encode_png
+from object_removal.provider_limits import EncodedImage
 from support import AILAB_KEY, MODELSLAB_KEY, photo_like
 
 FAST = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2)
 
 
+class InteriorJobs:
+    """The client at the interior endpoint, as TextObjectRemove uses it."""
+
+    def __init__(self, settings, on_retry=None):
+        self.client = ModelsLabClient(KeyedHttp(settings.modelslab, on_retry=on_retry),
+                                      policy=FAST, submit_policy=FAST)
+
+    def upload(self, image):
+        return self.client.upload(image)
+
+    def submit(self, url, object_name):
+        return self.client.submit(INTERIOR_REMOVAL, {
+            "init_image": url, "object_name": object_name, "base64": False})
+
+    def fetch(self, job_id):
+        return self.client.fetch(INTERIOR_REMOVAL, job_id)
+
+    def download(self, status):
+        return self.client.download(status)
+
+
 def client(settings, **kwargs):
-    kwargs.setdefault("policy", FAST)
-    kwargs.setdefault("submit_policy", FAST)
-    return ModelsLabClient(settings.modelslab, **kwargs)
+    return InteriorJobs(settings, **kwargs)
 
 
 def upload(settings, rgb=None):
@@ -102,7 +122,7 @@ def test_account_errors_are_clear_and_not_retried(settings, emulator, status, wo
 
 
 def test_a_wrong_key_is_refused(settings, emulator, monkeypatch):
-    from nodes.config import load_settings
+    from object_removal.config import load_settings
 
     monkeypatch.setenv("MODELSLAB_API_KEY", "wrong-wrong-wrong-key")
     with pytest.raises(ProviderError, match="MODELSLAB_API_KEY") as error:
@@ -128,18 +148,17 @@ def test_queue_limit_on_submit_is_retried_after_retry_after(settings, emulator):
 def test_a_submit_that_may_have_been_queued_is_never_resent(settings, emulator, script):
     url = upload(settings)
     emulator.script("ml_submit", **script)
-    with pytest.raises(ProviderError, match="may have been queued"):
+    with pytest.raises(ProviderError, match="may have reached ModelsLab and been billed"):
         client(settings).submit(url, "sofa")
     assert len(emulator.requests("ml_submit")) == 1
 
 
 def test_a_submit_that_never_connected_is_retried(settings, monkeypatch):
-    from nodes.config import load_settings
+    from object_removal.config import load_settings
 
     monkeypatch.setenv("MODELSLAB_BASE_URL", "http://127.0.0.1:9")
     retries = []
-    ml = ModelsLabClient(load_settings().modelslab, submit_policy=FAST,
-                         on_retry=lambda n, d, e: retries.append(n))
+    ml = InteriorJobs(load_settings(), on_retry=lambda n, d, e: retries.append(n))
     with pytest.raises(ProviderError, match="could not connect"):
         ml.submit("http://127.0.0.1:9/x.png", "sofa")
     assert retries == [1, 2]
@@ -177,3 +196,26 @@ def test_ids_are_checked_before_anything_is_sent(settings, emulator):
     with pytest.raises(Exception, match="not a ModelsLab job id"):
         client(settings).fetch("../../etc")
     assert emulator.requests() == []
+
+
+def test_mask_removal_uploads_both_and_polls_its_own_endpoint(settings, emulator):
+    emulator.behaviour.job_seconds = 0.3
+    rgb = photo_like(96, 128)
+    mask = __import__("numpy").zeros((96, 128), bool)
+    mask[30:60, 40:90] = True
+    ml = ModelsLabClient(KeyedHttp(settings.modelslab), policy=FAST, submit_policy=FAST)
+    image_url = ml.upload(EncodedImage(encode_png(rgb), "image/png", 128, 96))
+    mask_url = ml.upload(EncodedImage(encode_mask_png(mask), "image/png", 128, 96))
+    submitted = ml.submit(MASK_REMOVAL, {"init_image": image_url, "mask_image": mask_url})
+    assert submitted.state == "processing"
+    time.sleep(0.4)
+    done = ml.fetch(MASK_REMOVAL, submitted.job_id)
+    assert done.state == "success"
+    assert decode_image(ml.download(done)).shape == (64, 128, 3)
+    (submit_request,) = emulator.requests("ml_mask_submit")
+    assert submit_request.json == {"key": MODELSLAB_KEY, "init_image": image_url,
+                                   "mask_image": mask_url, "webhook": None, "track_id": None}
+    assert emulator.requests("ml_mask_fetch")[0].path.endswith(
+        f"/image_editing/fetch/{submitted.job_id}")
+    assert emulator.requests("ml_submit") == [] and emulator.requests("ml_fetch") == []
+    assert emulator.keys_seen_on_cdn() == set()

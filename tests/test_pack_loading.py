@@ -5,31 +5,20 @@ ComfyUI imports a custom node folder by its path, under the folder's own name
 fixed name. The public interface is frozen: shared workflows depend on it.
 """
 
-import importlib.util
 import inspect
+import json
+import subprocess
 import sys
-from pathlib import Path
+import textwrap
 
 import pytest
 
-PACK_DIR = Path(__file__).resolve().parent.parent
-MODULE_NAME = "comfyui-object-removal"
+from support import PACK_DIR, load_pack
 
 
 @pytest.fixture(scope="module")
 def pack():
-    # What ComfyUI's load_custom_node does for a folder.
-    spec = importlib.util.spec_from_file_location(
-        MODULE_NAME, PACK_DIR / "__init__.py", submodule_search_locations=[str(PACK_DIR)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[MODULE_NAME] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        for name in [n for n in sys.modules if n == MODULE_NAME or n.startswith(MODULE_NAME + ".")]:
-            del sys.modules[name]
+    return load_pack()
 
 
 def test_the_root_exports_exactly_the_three_names(pack):
@@ -42,8 +31,40 @@ def test_the_root_exports_exactly_the_three_names(pack):
     assert web.is_dir() and list(web.glob("*.js"))
 
 
-def test_comfyui_is_not_needed_to_import(pack):
-    assert "comfy" not in sys.modules and "folder_paths" not in sys.modules
+def test_loading_the_pack_imports_no_comfyui_module_and_no_top_level_nodes():
+    """In a fresh interpreter that refuses ComfyUI's modules and records every attempt
+    to import them (or a top-level `nodes`, which is ComfyUI's own `nodes.py`), the pack
+    loads and its node classes answer INPUT_TYPES."""
+    script = textwrap.dedent(f"""
+        import importlib.abc, importlib.util, json, sys
+        FORBIDDEN = ("comfy", "comfy_api", "folder_paths", "server", "nodes", "execution")
+        attempts = []
+
+        class Refuse(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in FORBIDDEN:
+                    attempts.append(name)
+                    raise ImportError(name)
+                return None
+
+        sys.meta_path.insert(0, Refuse())
+        spec = importlib.util.spec_from_file_location(
+            "pack-under-test", {str(PACK_DIR / "__init__.py")!r},
+            submodule_search_locations=[{str(PACK_DIR)!r}])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["pack-under-test"] = module
+        spec.loader.exec_module(module)
+        inputs = {{name: list(cls.INPUT_TYPES()["required"])
+                  for name, cls in module.NODE_CLASS_MAPPINGS.items()}}
+        print(json.dumps({{"attempts": attempts, "inputs": inputs}}))
+    """)
+    # Run from elsewhere, so the pack's folder is not on sys.path.
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd="/", timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["attempts"] == []
+    assert report["inputs"]["FetchResult"] == ["job", "timeout"]
 
 
 @pytest.mark.parametrize("name", ["MaskObjectRemove", "TextObjectRemove", "FetchResult"])
@@ -85,7 +106,8 @@ def test_mask_object_remove_interface_is_frozen(pack):
     assert summary(inputs) == [
         ("image", "IMAGE", None),
         ("mask", "MASK", None),
-        ("provider", ("ailab", "local"), "ailab"),
+        # New providers are appended: saved workflows store the choice by name.
+        ("provider", ("ailab", "local", "modelslab", "ailab-basic"), "ailab"),
         ("steps", "INT", 30),
         ("strength", "FLOAT", 0.8),
         ("scale", "FLOAT", 7.0),

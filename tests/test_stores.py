@@ -4,8 +4,8 @@ import json
 import os
 import time
 
-from nodes.job_store import JobStore
-from nodes.result_cache import ResultCache, request_key
+from object_removal.job_store import JobStore
+from object_removal.result_cache import ResultCache, request_key
 
 
 def test_request_keys_depend_on_every_part_and_its_boundaries():

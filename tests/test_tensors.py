@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from nodes.errors import ObjectRemovalError
-from nodes.tensors import (
+from object_removal.errors import ObjectRemovalError
+from object_removal.tensors import (
     binary_mask,
     from_uint8,
     image_batch,

@@ -7,13 +7,16 @@ import time
 import pytest
 import torch
 
-from nodes.errors import Cancelled, JobTimeoutError, ObjectRemovalError
-from nodes.fetch_result import FetchResult
-from nodes.job_handle import parse_job_reference
-from nodes.run_context import RunContext
-from nodes.text_object_remove import TextObjectRemove
-from nodes.text_removal import collect_result, remove_by_text
-from support import AILAB_KEY, MODELSLAB_KEY, image_tensor, photo_like, run
+from object_removal.errors import Cancelled, JobTimeoutError
+from object_removal.job_handle import parse_job_reference
+from object_removal.run_context import RunContext
+from object_removal.text_removal import collect_result, remove_by_text
+from support import AILAB_KEY, MODELSLAB_KEY, image_tensor, node_class, pack_module, photo_like, run
+
+TextObjectRemove = node_class("TextObjectRemove")
+FetchResult = node_class("FetchResult")
+# What the nodes raise: the pack's own copies of the error types.
+node_errors = pack_module("object_removal.errors")
 
 
 def text_remove(image, object_name="sofa", wait=True, timeout=60):
@@ -85,14 +88,15 @@ def test_a_batch_becomes_jobs_in_order(settings, emulator):
 def test_a_failed_job_is_a_clear_error(settings, emulator):
     emulator.behaviour.job_outcome = "failed"
     emulator.behaviour.job_seconds = 0.3
-    with pytest.raises(ObjectRemovalError, match=r"Text Object Remove: .*job \d+ .*failed"):
+    with pytest.raises(node_errors.ObjectRemovalError,
+                       match=r"Text Object Remove: .*job \d+ .*failed"):
         text_remove(image_tensor(photo_like(80, 80)))
 
 
 def test_timeout_gives_a_handle_that_fetch_result_collects(settings, emulator):
     emulator.behaviour.job_seconds = 2.5
     image = image_tensor(photo_like(80, 100))
-    with pytest.raises(JobTimeoutError) as error:
+    with pytest.raises(node_errors.JobTimeoutError) as error:
         text_remove(image, timeout=1)
     message = str(error.value)
     assert "FetchResult" in message
@@ -107,7 +111,7 @@ def test_timeout_gives_a_handle_that_fetch_result_collects(settings, emulator):
 def test_queueing_the_same_job_again_resumes_it_without_a_second_bill(settings, emulator):
     emulator.behaviour.job_seconds = 2.0
     image = image_tensor(photo_like(80, 100))
-    with pytest.raises(JobTimeoutError):
+    with pytest.raises(node_errors.JobTimeoutError):
         text_remove(image, timeout=1)
     result, _ = text_remove(image, timeout=30)
     assert_removed(result, image)
@@ -119,7 +123,7 @@ def test_a_failed_job_is_not_resumed(settings, emulator):
     emulator.behaviour.job_outcome = "failed"
     emulator.behaviour.job_seconds = 0
     image = image_tensor(photo_like(80, 100))
-    with pytest.raises(ObjectRemovalError):
+    with pytest.raises(node_errors.ObjectRemovalError):
         text_remove(image)
     emulator.behaviour.job_outcome = "success"
     result, _ = text_remove(image)
@@ -130,7 +134,8 @@ def test_a_failed_job_is_not_resumed(settings, emulator):
 def test_fetch_result_refuses_other_origins_and_sends_nothing(settings, emulator):
     for job in (emulator.cdn_url + "/api/v6/interior/fetch/130000000",
                 "https://evil.example/api/v6/interior/fetch/130000000"):
-        with pytest.raises(ObjectRemovalError, match="not on the configured ModelsLab origin"):
+        with pytest.raises(node_errors.ObjectRemovalError,
+                           match="not on the configured ModelsLab origin"):
             fetch(job)
     assert emulator.requests() == []
 
@@ -155,13 +160,13 @@ def test_collected_results_are_kept(settings, emulator):
 
 
 def test_an_empty_object_name_is_refused_before_any_call(settings, emulator):
-    with pytest.raises(ObjectRemovalError, match="object_name"):
+    with pytest.raises(node_errors.ObjectRemovalError, match="object_name"):
         text_remove(image_tensor(photo_like(80, 80)), object_name="   ")
     assert emulator.requests() == []
 
 
 def test_the_queue_limit_is_respected(settings, emulator, monkeypatch):
-    from nodes.config import load_settings
+    from object_removal.config import load_settings
 
     monkeypatch.setenv("MODELSLAB_QUEUE_LIMIT", "2")
     emulator.behaviour.queue_limit = 2

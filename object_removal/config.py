@@ -1,0 +1,273 @@
+"""Keys, base URLs and limits: the environment first, then the config file.
+
+Nothing here ever comes from a workflow. Keys are read when a node runs (so an
+edited config file applies without a restart) and are never part of a repr.
+
+Config file (INI, so every Python that ComfyUI runs on can read it):
+
+    [ailab]
+    api_key = ...
+    base_url = https://www.ailabapi.com
+
+    [modelslab]
+    api_key = ...
+    base_url = https://modelslab.com
+    queue_limit = 5
+
+Its place: `$OBJECT_REMOVAL_CONFIG`, else `%APPDATA%\\comfyui-object-removal\\config.ini`
+on Windows, else `$XDG_CONFIG_HOME/comfyui-object-removal/config.ini`
+(`~/.config/...` by default).
+"""
+
+from __future__ import annotations
+
+import configparser
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ObjectRemovalError
+
+PACK_DIR_NAME = "comfyui-object-removal"
+
+AILAB_DEFAULT_BASE_URL = "https://www.ailabapi.com"
+MODELSLAB_DEFAULT_BASE_URL = "https://modelslab.com"
+DEFAULT_MODELSLAB_QUEUE_LIMIT = 5
+DEFAULT_AILAB_CONCURRENCY = 2
+
+# Values people paste from docs instead of their key.
+_PLACEHOLDER = re.compile(
+    r"^(<.*>|\{.*\}|x+|\*+|\.+|changeme|change_me|replace[-_ ]?me|none|null|todo|"
+    r".*your[-_ ]?(api[-_ ]?)?key.*|.*api[-_ ]?key[-_ ]?here.*)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Where one provider lives and the key for it."""
+
+    name: str
+    section: str
+    key_env: str
+    base_url_env: str
+    base_url: str
+    config_path: Path
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def key_hint(self) -> str:
+        """Where the key is set, for messages that ask the user to check it."""
+        return f"{self.key_env} (or [{self.section}] api_key in {self.config_path})"
+
+    def require_key(self) -> str:
+        """The key, or an error that says exactly where to put one."""
+        if not self.api_key:
+            raise ObjectRemovalError(
+                f"no {self.name} API key is set. Set the environment variable {self.key_env} "
+                f"before starting ComfyUI, or put `api_key = ...` under [{self.section}] in "
+                f"{self.config_path}. Keys are never taken from a workflow."
+            )
+        return self.api_key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pack reads from outside the workflow."""
+
+    ailab: ProviderConfig
+    modelslab: ProviderConfig
+    modelslab_queue_limit: int
+    ailab_concurrency: int
+    cache_dir: Path
+    config_path: Path
+
+
+def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the config file is looked for."""
+    env = os.environ if environ is None else environ
+    if env.get("OBJECT_REMOVAL_CONFIG"):
+        return Path(env["OBJECT_REMOVAL_CONFIG"]).expanduser()
+    if os.name == "nt" and env.get("APPDATA"):
+        base = Path(env["APPDATA"])
+    else:
+        base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / PACK_DIR_NAME / "config.ini"
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where paid-for results and submitted jobs are kept."""
+    env = os.environ if environ is None else environ
+    if env.get("OBJECT_REMOVAL_CACHE_DIR"):
+        return Path(env["OBJECT_REMOVAL_CACHE_DIR"]).expanduser()
+    if os.name == "nt" and env.get("LOCALAPPDATA"):
+        return Path(env["LOCALAPPDATA"]) / PACK_DIR_NAME / "cache"
+    return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / PACK_DIR_NAME
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment and the config file; validate what was found."""
+    env = os.environ if environ is None else environ
+    path = config_file_path(env)
+    parser = _read_config_file(path)
+
+    ailab = _provider(
+        env, parser, path, name="AILabTools", section="ailab",
+        key_env="AILAB_API_KEY", base_url_env="AILAB_BASE_URL",
+        default_base_url=AILAB_DEFAULT_BASE_URL,
+    )
+    modelslab = _provider(
+        env, parser, path, name="ModelsLab", section="modelslab",
+        key_env="MODELSLAB_API_KEY", base_url_env="MODELSLAB_BASE_URL",
+        default_base_url=MODELSLAB_DEFAULT_BASE_URL,
+    )
+    return Settings(
+        ailab=ailab,
+        modelslab=modelslab,
+        modelslab_queue_limit=_int_setting(
+            env, parser, path, "MODELSLAB_QUEUE_LIMIT", "modelslab", "queue_limit",
+            DEFAULT_MODELSLAB_QUEUE_LIMIT, 1, 100,
+        ),
+        ailab_concurrency=_int_setting(
+            env, parser, path, "AILAB_CONCURRENCY", "ailab", "concurrency",
+            DEFAULT_AILAB_CONCURRENCY, 1, 16,
+        ),
+        cache_dir=default_cache_dir(env),
+        config_path=path,
+    )
+
+
+def normalize_base_url(url: str, setting: str) -> str:
+    """`scheme://host[:port]` or an error naming the setting.
+
+    Keys travel to this origin, so it must be https unless it is this machine
+    (the provider emulator), and it may carry no path, credentials or query:
+    the documented paths are appended to it.
+    """
+    raw = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        raise ObjectRemovalError(f"{setting} is not a valid URL ({exc}).") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ObjectRemovalError(
+            f"{setting} must look like https://host[:port], got {raw!r}."
+        )
+    if parts.username or parts.password or parts.query or parts.fragment or parts.path:
+        raise ObjectRemovalError(
+            f"{setting} must be only scheme, host and port (https://host[:port]); "
+            f"the pack appends the documented paths itself. Got {raw!r}."
+        )
+    host = parts.hostname.lower()
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ObjectRemovalError(
+            f"{setting} uses plain http for {host}: keys would travel unencrypted. "
+            "Use https (plain http is allowed only for 127.0.0.1/localhost, e.g. the "
+            "provider emulator)."
+        )
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}"
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_config_file(path: Path) -> configparser.ConfigParser:
+    # No interpolation: a key may contain '%'.
+    parser = configparser.ConfigParser(interpolation=None)
+    if path.is_file():
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise ObjectRemovalError(
+                f"the config file {path} could not be read: {type(exc).__name__}. "
+                "It is an INI file with [ailab] and [modelslab] sections."
+            ) from None
+    return parser
+
+
+def _provider(
+    env: Mapping[str, str],
+    parser: configparser.ConfigParser,
+    path: Path,
+    *,
+    name: str,
+    section: str,
+    key_env: str,
+    base_url_env: str,
+    default_base_url: str,
+) -> ProviderConfig:
+    key = (env.get(key_env) or "").strip() or parser.get(section, "api_key", fallback="").strip()
+    if key and _PLACEHOLDER.match(key):
+        raise ObjectRemovalError(
+            f"the {name} API key ({key_env} or [{section}] api_key in {path}) looks like a "
+            "placeholder, not a real key. Paste the key from your provider dashboard."
+        )
+    base_url_raw = (
+        (env.get(base_url_env) or "").strip()
+        or parser.get(section, "base_url", fallback="").strip()
+        or default_base_url
+    )
+    return ProviderConfig(
+        name=name,
+        section=section,
+        key_env=key_env,
+        base_url_env=base_url_env,
+        base_url=normalize_base_url(base_url_raw, base_url_env),
+        config_path=path,
+        api_key=key or None,
+    )
+
+
+def _int_setting(
+    env: Mapping[str, str],
+    parser: configparser.ConfigParser,
+    path: Path,
+    env_name: str,
+    section: str,
+    option: str,
+    default: int,
+    low: int,
+    high: int,
+) -> int:
+    raw = (env.get(env_name) or "").strip() or parser.get(section, option, fallback="").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ObjectRemovalError(
+            f"{env_name} (or [{section}] {option} in {path}) must be a whole number from "
+            f"{low} to {high}, got {raw!r}."
+        )
+    return value
+
+
+def known_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Every key the pack might hold, for redaction; never raises.
+
+    Used on the error path, where the settings themselves may be what failed.
+    """
+    env = os.environ if environ is None else environ
+    found = [env.get("AILAB_API_KEY", ""), env.get("MODELSLAB_API_KEY", "")]
+    try:
+        parser = _read_config_file(config_file_path(env))
+        found += [parser.get(s, "api_key", fallback="") for s in ("ailab", "modelslab")]
+    except Exception:
+        pass
+    return tuple(key.strip() for key in found if key and key.strip())

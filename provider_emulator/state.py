@@ -1,0 +1,40 @@
+"""What every handler shares: keys, knobs, clock, stores, and where the two origins live."""
+
+from __future__ import annotations
+
+from .behaviour import Behaviour
+from .blobs import BlobStore
+from .clock import Clock, SystemClock
+from .jobs import JobBook
+from .recording import RequestLog
+from .scripts import ScriptBook
+
+
+class EmulatorState:
+    """The emulator's shared state; handlers read it, the emulator owns it.
+
+    One clock serves everything that reads time (jobs, CDN availability,
+    request records), so a test that moves it moves all of them together.
+    """
+
+    def __init__(
+        self,
+        keys: frozenset[str],
+        behaviour: Behaviour | None = None,
+        *,
+        log: RequestLog | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.keys = keys
+        self.behaviour = behaviour or Behaviour()
+        self.clock: Clock = clock or SystemClock()
+        self.log = log or RequestLog()
+        self.scripts = ScriptBook()
+        self.blobs = BlobStore(clock=self.clock)
+        self.jobs = JobBook()
+        self.api_url = ""
+        self.cdn_url = ""
+
+    def accepts(self, key: object) -> bool:
+        """Whether a presented key is one of the accepted ones."""
+        return isinstance(key, str) and key in self.keys

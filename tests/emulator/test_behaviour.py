@@ -1,0 +1,53 @@
+"""Behaviour: validated knobs, reset in place, latency on the emulator's clock."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from emulator_helpers import fetch, good_basic
+
+from provider_emulator import Behaviour, ManualClock, ProviderEmulator
+
+
+def test_behaviour_is_validated_and_reset_in_place(real_emu: ProviderEmulator) -> None:
+    emu = real_emu
+    behaviour = emu.behaviour
+    for name, value in [("ailab_output_format", "gif"), ("job_seconds", -1), ("eta", 1.5),
+                        ("ailab_data_prefix", "yes"), ("queue_limit", True), ("nope", 1)]:
+        with pytest.raises(ValueError):
+            behaviour.update({name: value})
+    behaviour.ailab_output_format = "jpg"
+    assert behaviour.ailab_output_format == "jpeg"
+    behaviour.latency = 0.25
+    started = time.perf_counter()
+    assert fetch(emu, 1).status_code == 200
+    assert time.perf_counter() - started >= 0.25
+    emu.reset()
+    assert emu.behaviour is behaviour and behaviour == Behaviour()
+
+
+def test_an_invalid_update_changes_nothing() -> None:
+    behaviour = Behaviour()
+    with pytest.raises(ValueError):
+        behaviour.update({"job_seconds": 1, "queue_limit": -1})
+    assert behaviour == Behaviour()
+    with pytest.raises(ValueError):
+        behaviour.job_outcome = "maybe"
+
+
+def test_latency_moves_a_manual_clock_on_api_answers_only(
+    emu: ProviderEmulator, clock: ManualClock
+) -> None:
+    emu.behaviour.latency = 20
+    before, started = clock.now(), time.perf_counter()
+    assert fetch(emu, 1).status_code == 200
+    assert clock.now() - before == pytest.approx(20)
+    url = good_basic(emu).json()["data"]["image_url"]
+    assert clock.now() - before == pytest.approx(40)
+    # Recorded on arrival, before the latency passed.
+    assert emu.requests("ailab_basic")[0].time == pytest.approx(before + 20)
+    assert requests.get(url, timeout=5).status_code == 200
+    assert clock.now() - before == pytest.approx(40)  # the CDN adds no latency
+    assert time.perf_counter() - started < 5  # and nobody waited 40 s
