@@ -1,4 +1,5 @@
-"""The emulated AILabTools endpoints: Remove Objects Advanced and Remove Objects.
+"""The emulated AILabTools endpoints: Remove Objects Advanced, Remove Objects and
+Remove Objects Pro.
 
 `ENDPOINTS` at the bottom declares them; `catalogue` derives everything else.
 """
@@ -60,7 +61,8 @@ def handle_advanced(request: RecordedRequest, state: EmulatorState, behaviour: B
 
 
 def handle_basic(request: RecordedRequest, state: EmulatorState, behaviour: Behaviour) -> Reply:
-    """Remove Objects: only `image` and `mask` count; the result is a URL on the CDN.
+    """Remove Objects (and Pro, which answers alike): only `image` and `mask` count; the
+    result is a URL on the CDN.
 
     Other form fields are ignored, as the endpoint documents none.
     """
@@ -122,5 +124,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("ailab", VENDOR, "/api/image/editing/remove-objects-advanced", handle_advanced,
              malformed=ADVANCED_MALFORMED),
     Endpoint("ailab_basic", VENDOR, "/api/image/editing/remove-objects", handle_basic,
+             malformed=BASIC_MALFORMED),
+    Endpoint("ailab_pro", VENDOR, "/api/image/editing/remove-objects-pro", handle_basic,
              malformed=BASIC_MALFORMED),
 )

@@ -301,6 +301,7 @@ def test_local_provider_workflow(comfy, emulator):
 # Every provider added through the registry: (choice, the endpoint it pays, its key).
 REGISTRY_PROVIDERS = [
     ("ailab-basic", "ailab_basic", AILAB_KEY),
+    ("ailab-pro", "ailab_pro", AILAB_KEY),
     ("modelslab", "ml_mask_submit", MODELSLAB_KEY),
 ]
 

@@ -1,5 +1,6 @@
 """The providers added through the registry, end to end against the emulator:
-AILabTools Remove Objects (ailab-basic) and ModelsLab's mask removal (modelslab)."""
+AILabTools Remove Objects (ailab-basic) and Remove Objects Pro (ailab-pro), which
+answer a link to the result, and ModelsLab's mask removal (modelslab)."""
 
 import numpy as np
 import pytest
@@ -43,16 +44,21 @@ def grown(mask, radius):
     return grow_mask(mask >= 0.5, radius).numpy()
 
 
-# --- ailab-basic: Remove Objects, a link to the result --------------------------------------
+# --- ailab-basic and ailab-pro: a link to the result ----------------------------------------
+
+LINK_PROVIDERS = pytest.mark.parametrize("provider,endpoint", [
+    ("ailab-basic", "ailab_basic"), ("ailab-pro", "ailab_pro")])
 
 
-def test_ailab_basic_sends_the_grown_mask_and_downloads_the_linked_result(settings, emulator):
+@LINK_PROVIDERS
+def test_link_providers_send_the_grown_mask_and_download_the_result(settings, emulator,
+                                                                    provider, endpoint):
     rgb = photo_like(96, 128, seed=3)
     mask = disc_mask(96, 128, 48, 60, 12)
-    result = remove(image_tensor(rgb), mask, "ailab-basic", composite=False, dilate_size=4)
+    result = remove(image_tensor(rgb), mask, provider, composite=False, dilate_size=4)
     # Lossless transport and no resizing: the emulator's removal, to the pixel.
     assert np.array_equal(as_uint8(result[0]), emulated_basic_removal(rgb, grown(mask, 4)))
-    (request,) = emulator.requests("ailab_basic")
+    (request,) = emulator.requests(endpoint)
     assert request.headers["ailabapi-api-key"] == AILAB_KEY
     assert set(request.files) == {"image", "mask"} and request.form == {}
     # The result came from the CDN origin, without any key.
@@ -60,32 +66,37 @@ def test_ailab_basic_sends_the_grown_mask_and_downloads_the_linked_result(settin
     assert emulator.keys_seen_on_cdn() == set()
 
 
-def test_ailab_basic_composite_keeps_far_pixels_and_is_paid_once(settings, emulator):
+@LINK_PROVIDERS
+def test_link_providers_composite_keeps_far_pixels_and_pay_once(settings, emulator,
+                                                                provider, endpoint):
     rgb = photo_like(120, 160, seed=4)
     image, mask = image_tensor(rgb), disc_mask(120, 160, 60, 80, 15)
-    first = remove(image, mask, "ailab-basic", dilate_size=5)
+    first = remove(image, mask, provider, dilate_size=5)
     far = ~grow_mask(mask >= 0.5, 5 + 2 + default_feather(120, 160) + 1)
     assert torch.equal(first[0][far], image[0][far])
     assert not torch.equal(first, image)
-    again = remove(image, mask, "ailab-basic", dilate_size=5)
+    again = remove(image, mask, provider, dilate_size=5)
     assert torch.equal(again, first)
-    assert len(emulator.requests("ailab_basic")) == 1  # kept on disk: no second bill
+    assert len(emulator.requests(endpoint)) == 1  # kept on disk: no second bill
 
 
-def test_ailab_basic_ignores_the_advanced_settings(settings, emulator):
+@LINK_PROVIDERS
+def test_link_providers_ignore_the_advanced_settings(settings, emulator, provider, endpoint):
     image, mask = image_tensor(photo_like(80, 80)), disc_mask(80, 80, 40, 40, 8)
-    remove(image, mask, "ailab-basic", steps=1, strength=0.1, scale=20.0, quality="H")
-    remove(image, mask, "ailab-basic", steps=999, strength=1.0, scale=1.0, quality="L")
+    remove(image, mask, provider, steps=1, strength=0.1, scale=20.0, quality="H")
+    remove(image, mask, provider, steps=999, strength=1.0, scale=1.0, quality="L")
     # Same image and mask, different settings it does not read: one paid call.
-    assert len(emulator.requests("ailab_basic")) == 1
+    assert len(emulator.requests(endpoint)) == 1
     assert emulator.requests("ailab") == []
 
 
-def test_ailab_basic_errors_name_the_node_and_the_code(settings, emulator):
-    emulator.script("ailab_basic", code="ERROR_NOT_ENOUGH_CREDITS")
+@LINK_PROVIDERS
+def test_link_provider_errors_name_the_node_and_the_code(settings, emulator, provider,
+                                                         endpoint):
+    emulator.script(endpoint, code="ERROR_NOT_ENOUGH_CREDITS")
     with pytest.raises(NodeError, match="Mask Object Remove: AILabTools reports the account is "
                                         "out of credits"):
-        remove(image_tensor(photo_like(80, 80)), disc_mask(80, 80, 40, 40, 8), "ailab-basic")
+        remove(image_tensor(photo_like(80, 80)), disc_mask(80, 80, 40, 40, 8), provider)
 
 
 @pytest.mark.parametrize("kind", ["no_data", "empty_url", "not_an_image"])

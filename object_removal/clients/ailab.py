@@ -5,8 +5,8 @@ Every endpoint is a synchronous multipart POST with the key in the
 one envelope: errors are read from `error_detail.code` (the HTTP status mapping
 changed on 2026-01-08), and the docs disagree on which `error_*` fields exist.
 Remove Objects Advanced answers the image as base64 (maybe with a `data:` prefix);
-Remove Objects answers `data.image_url`, a link on a CDN host that is downloaded
-without the key.
+Remove Objects and Remove Objects Pro answer `data.image_url`, a link on a CDN host
+that is downloaded without the key.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .retry import RetryPolicy, parse_retry_after
 PROVIDER = "AILabTools"
 ADVANCED_PATH = "/api/image/editing/remove-objects-advanced"
 BASIC_PATH = "/api/image/editing/remove-objects"
+PRO_PATH = "/api/image/editing/remove-objects-pro"
 
 _RETRYABLE_CODES = {
     "EXCEEDING_LIMITS", "AI_SERVICE_FLOW_RESTRICTION",
@@ -79,7 +80,7 @@ class AILabClient:
     def remove_objects_to_url(
         self, path: str, image: bytes, image_mime: str, mask_png: bytes
     ) -> str:
-        """An endpoint that answers a link (Remove Objects): the link (valid 24 h)."""
+        """An endpoint that answers a link (Remove Objects, Pro): the link (valid 24 h)."""
         reply = self._post(path, image, image_mime, mask_png, {})
         data = reply.get("data")
         url = data.get("image_url") if isinstance(data, dict) else None

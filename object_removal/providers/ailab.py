@@ -1,4 +1,5 @@
-"""AILabTools' ways to fill a mask: Remove Objects Advanced and Remove Objects.
+"""AILabTools' ways to fill a mask: Remove Objects Advanced, Remove Objects and
+Remove Objects Pro.
 
 Each is one synchronous, paid multipart call. Advanced takes the generative
 settings and dilates the mask itself, and answers base64; the others take only
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..clients.ailab import ADVANCED_PATH, BASIC_PATH, AILabClient
+from ..clients.ailab import ADVANCED_PATH, BASIC_PATH, PRO_PATH, AILabClient
 from ..clients.keyed_http import KeyedHttp, Timeouts
 from ..compositing import grow_mask
 from ..config import Settings
@@ -227,5 +228,12 @@ SPECS: tuple[ProviderSpec, ...] = (
         credits_per_call=5, key_setting=_KEY, uses=_REUSE_AND_GROW,
         parameters=SeedAndDilation.from_inputs,
         build=lambda params, env: LinkResultProvider(BASIC_PATH, params, env),
+    ),
+    ProviderSpec(
+        name="ailab-pro", position=4, label="AILabTools Remove Objects Pro",
+        summary="best for large or complex areas, no settings",
+        credits_per_call=35, key_setting=_KEY, uses=_REUSE_AND_GROW,
+        parameters=SeedAndDilation.from_inputs,
+        build=lambda params, env: LinkResultProvider(PRO_PATH, params, env),
     ),
 )

@@ -176,7 +176,22 @@ def test_basic_missing_parts_wrong_encoding_and_method(emu: ProviderEmulator) ->
 
 
 def test_basic_is_not_reached_by_the_advanced_path_or_a_longer_one(emu: ProviderEmulator) -> None:
-    response = requests.post(emu.api_url + AILAB_BASIC + "-pro", timeout=5,
+    response = requests.post(emu.api_url + AILAB_BASIC + "-premium", timeout=5,
                              headers={"ailabapi-api-key": KEY})
     assert response.status_code == 404 and error_code(response) == "ERROR_AI_NOT_EXISTS"
     assert emu.requests("ailab_basic") == [] and len(emu.requests("unknown")) == 1
+
+
+def test_pro_answers_like_basic_at_its_own_path(emu: ProviderEmulator) -> None:
+    image, mask = noisy(), square_mask()
+    response = requests.post(
+        emu.api_url + "/api/image/editing/remove-objects-pro",
+        headers={"ailabapi-api-key": KEY},
+        files={"image": ("i.png", png_bytes(image), "image/png"),
+               "mask": ("m.png", png_bytes(mask), "image/png")},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    url = response.json()["data"]["image_url"]
+    assert np.array_equal(decoded(download(url).content), emulated_basic_removal(image, mask))
+    assert len(emu.requests("ailab_pro")) == 1 and emu.requests("ailab_basic") == []

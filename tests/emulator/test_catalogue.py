@@ -26,6 +26,7 @@ PACKAGE = Path(ailab.__file__).parent
 EXPECTED_PATHS = {
     "ailab": "/api/image/editing/remove-objects-advanced",
     "ailab_basic": "/api/image/editing/remove-objects",
+    "ailab_pro": "/api/image/editing/remove-objects-pro",
     "ml_upload": "/api/v6/base64_to_url",
     "ml_submit": "/api/v6/interior/object_removal",
     "ml_fetch": "/api/v6/interior/fetch/",
@@ -38,7 +39,7 @@ def test_the_declared_endpoints_are_the_documented_ones() -> None:
     assert {e.name: e.path for e in CATALOGUE.api_endpoints} == EXPECTED_PATHS
     assert CATALOGUE.scriptable == (*EXPECTED_PATHS, "cdn")
     assert set(CATALOGUE.recorded) == {*EXPECTED_PATHS, "cdn", "control", "unknown"}
-    assert [e.name for e in ailab.ENDPOINTS] == ["ailab", "ailab_basic"]
+    assert [e.name for e in ailab.ENDPOINTS] == ["ailab", "ailab_basic", "ailab_pro"]
     assert {e.vendor.name for e in ailab.ENDPOINTS} == {"ailab"}
     assert {e.vendor.name for e in modelslab.ENDPOINTS} == {"modelslab"}
     assert {e.name for e in CATALOGUE.api_endpoints if e.prefix} == {"ml_fetch", "ml_mask_fetch"}
@@ -60,7 +61,7 @@ def test_every_endpoint_is_routed_to_itself(endpoint: Endpoint) -> None:
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("/api/image/editing/remove-objects-pro", None), ("/api/v6/interior/fetch", None),
+    [("/api/image/editing/remove-objects-premium", None), ("/api/v6/interior/fetch", None),
      ("/api/v6/image_editing/fetch/12", "ml_mask_fetch"), ("/api/v6/interior/fetch/12",
                                                            "ml_fetch"),
      ("/", None), ("/_emulator/requests", None)],
