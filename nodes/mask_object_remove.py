@@ -34,8 +34,8 @@ class MaskObjectRemove:
         required = {
             "image": ("IMAGE", {"tooltip": "The image(s) to remove objects from."}),
             "mask": ("MASK", {
-                "tooltip": "What to remove: 1 (white) = remove. Any size: it is resized "
-                           "to the image.",
+                "tooltip": "What to remove: 1 (white) = remove. Any size of the image's "
+                           "aspect ratio: it is resized to the image.",
             }),
             "provider": (list(PROVIDER_NAMES), {"default": "ailab",
                                                 "tooltip": provider_choices()}),

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..object_removal.comfy_bridge import is_comfyui_interrupt
 from ..object_removal.config import known_secrets
-from ..object_removal.errors import ObjectRemovalError, redact
+from ..object_removal.errors import ObjectRemovalError, quoted, redact
 from ..object_removal.mask_parameters import Parameter
 
 CATEGORY = "image/object removal"
@@ -26,6 +27,16 @@ def errors_named_for(node_title: str) -> Iterator[None]:
     except ObjectRemovalError as exc:
         exc.args = (redact(f"{node_title}: {exc}", known_secrets()),)
         raise
+    except Exception as exc:
+        if is_comfyui_interrupt(exc):
+            raise  # Cancel is reported as a cancel (an Exception before ComfyUI 0.33)
+        # Whatever slipped through (a bug, a reply nobody foresaw) still names the node
+        # and never shows a key or pages of text.
+        raise ObjectRemovalError(redact(
+            f"{node_title}: unexpected {type(exc).__name__}: {quoted(exc)}. This is a bug "
+            "in the object removal pack; please report it with this message.",
+            known_secrets(),
+        )) from exc
 
 
 def widget(parameter: Parameter, ignored_by: tuple[str, ...] = ()) -> tuple[Any, dict[str, Any]]:

@@ -68,6 +68,13 @@ class ComfyRunContext(RunContext):
         send_status(self._node_id, text, job)
 
 
+def is_comfyui_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` is ComfyUI's own Cancel (InterruptProcessingException)."""
+    model_management = _model_management()
+    interrupt = getattr(model_management, "InterruptProcessingException", None)
+    return interrupt is not None and isinstance(exc, interrupt)
+
+
 def send_status(node_id: str | None, text: str, job: str | None = None) -> None:
     """Show `text` under the node, in the browser that queued this run only."""
     if node_id is None:

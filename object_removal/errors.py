@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 REDACTED = "***"
+# Provider text (or any foreign text) quoted in an error is cut to this many characters.
+MAX_QUOTED_CHARS = 300
 
 
 class ObjectRemovalError(Exception):
@@ -68,6 +70,14 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def quoted(text: object) -> str:
+    """Foreign text fit to quote in an error: one line, at most MAX_QUOTED_CHARS."""
+    line = " ".join(str(text).split())
+    if len(line) <= MAX_QUOTED_CHARS:
+        return line
+    return line[: MAX_QUOTED_CHARS - 1] + "…"
 
 
 def batch_item(index: int, count: int) -> str:

@@ -9,12 +9,14 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from .errors import ObjectRemovalError
 
-# Results come from the network: refuse absurd sizes before decoding them.
-MAX_DECODED_PIXELS = 16384 * 16384
+# Results come from the network: refuse absurd sizes before decoding them. No
+# provider answers more than about 16 megapixels (AILabTools' inputs are under
+# 4096x4096); this leaves room and still bounds memory.
+MAX_RESULT_PIXELS = 40_000_000
 
 
 def encode_png(rgb: np.ndarray, compress_level: int = 6) -> bytes:
@@ -40,19 +42,26 @@ def encode_mask_png(mask: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def decode_image(data: bytes, what: str = "the provider's image") -> np.ndarray:
-    """Image bytes -> (H, W, 3) uint8 RGB. Alpha is dropped, EXIF rotation applied."""
+def decode_image(
+    data: bytes, what: str = "the provider's image", max_pixels: int = MAX_RESULT_PIXELS
+) -> np.ndarray:
+    """Image bytes -> (H, W, 3) uint8 RGB, converted by value (see `to_rgb8`).
+
+    The size is read from the header first, so a file claiming more than
+    `max_pixels` (a decompression bomb, or a result far larger than anything sent)
+    is refused before its pixels are decoded.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as opened:
                 width, height = opened.size
-                if width * height > MAX_DECODED_PIXELS:
+                if width * height > max_pixels:
                     raise ObjectRemovalError(
-                        f"{what} is {width}x{height} pixels, too large to decode safely."
+                        f"{what} is {width}x{height} pixels, more than the "
+                        f"{max_pixels / 1e6:.0f} megapixels accepted; it was not decoded."
                     )
-                image = ImageOps.exif_transpose(opened)
-                image.load()
+                return to_rgb8(opened)
     except ObjectRemovalError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
@@ -61,14 +70,42 @@ def decode_image(data: bytes, what: str = "the provider's image") -> np.ndarray:
             f"{what} could not be decoded as an image ({type(exc).__name__}); "
             f"{len(data)} bytes received."
         ) from None
-    if image.mode != "RGB":
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-            # 16-bit greyscale: scale to 8 bits instead of clipping.
-            wide = np.asarray(image, dtype=np.float64)
-            peak = 65535.0 if wide.max() > 255 else 255.0
-            image = Image.fromarray(np.round(wide * 255.0 / peak).astype(np.uint8), "L")
-        image = image.convert("RGB")
-    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+
+
+def to_rgb8(image: Image.Image) -> np.ndarray:
+    """Any Pillow image -> (H, W, 3) uint8 RGB, by value, not by truncation.
+
+    EXIF rotation is applied; alpha is dropped (as ComfyUI's Load Image does);
+    16-bit and 32-bit grey are scaled to 8 bits; float images in 0..1 are scaled;
+    CMYK with an ICC profile is converted through it; palettes are looked up.
+    """
+    image = ImageOps.exif_transpose(image)
+    image.load()
+    mode = image.mode
+    if mode == "RGB":
+        return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    if mode.startswith("I;16") or mode == "I":
+        # 16-bit grey (PNG, TIFF): the full range maps onto 0..255.
+        wide = np.asarray(image).astype(np.float64)
+        grey = np.round(np.clip(wide, 0, 65535) / 257.0).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
+    if mode == "F":
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        scale = 255.0 if values.size and values.max() <= 1.0 else 1.0
+        grey = np.round(np.clip(values * scale, 0, 255)).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
+    if mode == "CMYK" and image.info.get("icc_profile"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
+            converted = ImageCms.profileToProfile(
+                image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            if converted is not None:
+                return np.ascontiguousarray(np.asarray(converted, dtype=np.uint8))
+        except (ImageCms.PyCMSError, OSError):
+            pass  # a broken profile: Pillow's plain conversion below
+    if mode in ("P", "PA") or "transparency" in image.info:
+        image = image.convert("RGBA")
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
 
 
 def image_size(data: bytes) -> tuple[int, int]:

@@ -31,6 +31,8 @@ class MaskRemovalOptions:
     provider: str = "ailab"
     inputs: MaskInputs = field(default_factory=MaskInputs)
     composite: bool = True
+    stretch_mask: bool = False
+    """Fit a mask of another aspect ratio by stretching it (else that is an error)."""
 
 
 async def remove_by_mask(
@@ -48,7 +50,8 @@ async def remove_by_mask(
     params = spec.parameters(options.inputs)
 
     height, width = images.shape[1:3]
-    holes = {j: binary_mask(masks[j], height, width) for j in {j for _, j in pairs}}
+    holes = {j: binary_mask(masks[j], height, width, options.stretch_mask)
+             for j in {j for _, j in pairs}}
     outputs = [images[i] for i, _ in pairs]
     todo = [index for index, (_, j) in enumerate(pairs) if holes[j].any()]
     if not todo:

@@ -28,6 +28,7 @@ def image_batch(image: torch.Tensor) -> torch.Tensor:
     if image.shape[0] == 0 or image.shape[1] == 0 or image.shape[2] == 0:
         raise ObjectRemovalError(f"`image` is empty: shape {tuple(image.shape)}.")
     image = image.detach().to(device="cpu", dtype=torch.float32)
+    _refuse_non_finite(image, "image")
     if image.shape[-1] == 1:
         image = image.expand(-1, -1, -1, 3)
     elif image.shape[-1] == 4:
@@ -48,7 +49,9 @@ def mask_batch(mask: torch.Tensor) -> torch.Tensor:
             f"`mask` must have the shape (batch, height, width), got {tuple(mask.shape)}. "
             "Connect a MASK output (e.g. Load Image's MASK or a mask editor)."
         )
-    return mask.detach().to(device="cpu", dtype=torch.float32).contiguous()
+    mask = mask.detach().to(device="cpu", dtype=torch.float32).contiguous()
+    _refuse_non_finite(mask, "mask")
+    return mask
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
@@ -62,17 +65,49 @@ def from_uint8(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(array.astype(np.float32)) / 255.0
 
 
-def binary_mask(mask: torch.Tensor, height: int, width: int) -> np.ndarray:
+def binary_mask(
+    mask: torch.Tensor, height: int, width: int, stretch: bool = False
+) -> np.ndarray:
     """One (h, w) MASK -> (height, width) bool, True where the mask is >= 0.5.
 
-    A mask of another size is resized to the image (bilinear, then thresholded,
-    so edges stay where they were rather than snapping to a coarse grid).
+    A mask of another size is resized to the image (bilinear, then thresholded, so
+    edges stay where they were rather than snapping to a coarse grid). Its aspect
+    ratio must be the image's, up to a pixel of rounding at the mask's scale: a
+    stretched mask marks the wrong things (and a paid call would remove them),
+    so another shape is an error unless `stretch` asks for it.
     """
-    if mask.shape != (height, width):
+    mask_height, mask_width = mask.shape
+    if (mask_height, mask_width) != (height, width):
+        if not stretch and not same_aspect(mask_width, mask_height, width, height):
+            raise ObjectRemovalError(
+                f"the mask is {mask_width}x{mask_height} but the image is {width}x{height}: "
+                "another shape, so it would be stretched onto the wrong places. Make a mask "
+                "of the image's size (or the same aspect ratio)."
+            )
         mask = torch.nn.functional.interpolate(
             mask[None, None], size=(height, width), mode="bilinear", align_corners=False
         )[0, 0]
     return np.ascontiguousarray((mask >= MASK_THRESHOLD).numpy())
+
+
+def same_aspect(mask_width: int, mask_height: int, width: int, height: int) -> bool:
+    """Whether a mask of one size fits an image of another by scaling alone, allowing
+    one pixel of rounding at the mask's own scale."""
+    return (abs(mask_width * height / width - mask_height) <= 1
+            or abs(mask_height * width / height - mask_width) <= 1)
+
+
+def _refuse_non_finite(tensor: torch.Tensor, name: str) -> None:
+    """A broken upstream node can hand over NaN or Inf; they must never reach a provider
+    or come back as NaN pixels."""
+    bad = ~torch.isfinite(tensor)
+    if bool(bad.any()):
+        items = sorted({int(i) + 1 for i in torch.nonzero(bad.flatten(1).any(dim=1)).flatten()})
+        where = ", ".join(str(i) for i in items[:5]) + ("..." if len(items) > 5 else "")
+        raise ObjectRemovalError(
+            f"`{name}` holds {int(bad.sum())} NaN or infinite values (batch item {where}); "
+            "the node that made it produced invalid numbers. Check that node's inputs."
+        )
 
 
 def pair_batches(image_count: int, mask_count: int) -> list[tuple[int, int]]:

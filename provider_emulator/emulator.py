@@ -122,8 +122,10 @@ class ProviderEmulator:
         """Queue one answer for the next request to `endpoint` (FIFO per endpoint).
 
         Fields: code, http_status, json, raw, content_type, headers, retry_after,
-        delay, drop, malformed, message. ValueError/TypeError on a mistake,
-        including an endpoint name, code or malformed kind the catalogue lacks.
+        delay, drop, malformed, message; how it travels: trickle (seconds per byte),
+        chunked, filler (a streamed body of N bytes), silent (never answer).
+        ValueError/TypeError on a mistake, including an endpoint name, code or
+        malformed kind the catalogue lacks.
         """
         declared = self._catalogue.endpoint(endpoint)
         self._state.scripts.push(declared.name, make_script(declared, **response))
@@ -197,8 +199,9 @@ class ProviderEmulator:
         if script.answers_normally():
             reply = handler(request, self._state, behaviour)
             reply.headers.update(script.headers)
-            return reply
-        return render_script(endpoint, script, request, self._state, behaviour)
+        else:
+            reply = render_script(endpoint, script, request, self._state, behaviour)
+        return script.shaped(reply)
 
     def _presented_keys(self) -> set[str]:
         cdn = self._catalogue.cdn.name

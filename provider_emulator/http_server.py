@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .recording import Headers
 from .replies import Reply, json_reply, text_reply
+from .wire import write_reply
 
 # App signature: (method, path, headers, body) -> Reply.
 App = Callable[[str, str, Headers, bytes], Reply]
@@ -31,6 +32,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, app: App, verbose: bool) -> None:
         self.app = app
         self.verbose = verbose
+        # Set on stop: trickling and silent answers end at once.
+        self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         if ":" in host:
@@ -141,19 +144,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             # No status line at all: the client sees the connection closed.
             self.close_connection = True
             return
-        extra = {name.lower(): (name, value) for name, value in reply.headers.items()}
-        content_type = extra.pop("content-type", ("Content-Type", reply.content_type))[1]
-        extra.pop("content-length", None)
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in extra.values():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
+        if reply.silent or reply.trickle > 0 or reply.chunked:
+            self.close_connection = True  # the answer is over when the connection is
+        self.log_request(reply.status)
+        write_reply(reply, self.wfile, self.connection, head_only=self.command == "HEAD",
+                    closing=self.close_connection, stopping=self.server.stopping)
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:
@@ -195,6 +190,7 @@ class OriginServer:
         if server is None:
             return
         self._server = self._thread = None
+        server.stopping.set()
         server.shutdown()
         server.server_close()
         server.close_connections()

@@ -14,13 +14,22 @@ HTML_TYPE = "text/html; charset=utf-8"
 
 @dataclass
 class Reply:
-    """Status, body and headers to send, or `drop` to close the connection unanswered."""
+    """Status, body and headers to send, or `drop` to close the connection unanswered.
+
+    How it travels (see `wire`): `trickle` seconds between every byte of the whole
+    response; `chunked` without a Content-Length; `filler` bytes of streamed JSON
+    instead of `body`; `silent`: accept and never answer.
+    """
 
     status: int = 200
     body: bytes = b""
     content_type: str = JSON_TYPE
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    trickle: float = 0.0
+    chunked: bool = False
+    filler: int | None = None
+    silent: bool = False
 
 
 def json_reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:

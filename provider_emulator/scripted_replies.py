@@ -38,7 +38,11 @@ def render_script(
     """The reply a script asks for, in the style of the endpoint's vendor."""
     if script.drop:
         return Reply(drop=True)
-    if script.malformed is not None:
+    if script.silent:
+        return Reply(silent=True)
+    if script.filler is not None:
+        reply = Reply(filler=script.filler)
+    elif script.malformed is not None:
         reply = endpoint.malformed_reply(script.malformed)(request, state, behaviour)
     elif script.raw is not None:
         reply = Reply(body=script.raw, content_type=HTML_TYPE)

@@ -9,11 +9,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .replies import Reply
+
 if TYPE_CHECKING:
     from .endpoints import Endpoint
 
 # Each of these picks the body; a script may give at most one of them.
-_BODY_CHOICES = ("drop", "malformed", "raw", "json", "code")
+_BODY_CHOICES = ("drop", "malformed", "raw", "json", "code", "filler", "silent")
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,28 @@ class ScriptedReply:
     drop: bool = False
     malformed: str | None = None
     message: Any = None
+    # How the answer travels (any answer, the normal one included):
+    trickle: float = 0.0
+    """Seconds between every byte of the response, status line and headers included."""
+    chunked: bool = False
+    """Send the body chunked, with no Content-Length."""
+    filler: int | None = None
+    """A streamed JSON body of this many bytes (never held in memory whole)."""
+    silent: bool = False
+    """Accept the request and never answer, until the client gives up."""
 
     def answers_normally(self) -> bool:
-        """True when the script only delays (or adds headers to) the normal answer."""
+        """True when the script only delays, reshapes or adds headers to the normal answer."""
         return (not self.drop and self.malformed is None and self.raw is None
                 and self.json is None and self.code is None and self.http_status is None
-                and self.retry_after is None and self.message is None)
+                and self.retry_after is None and self.message is None
+                and self.filler is None and not self.silent)
+
+    def shaped(self, reply: Reply) -> Reply:
+        """`reply` sent the way this script asks."""
+        reply.trickle = self.trickle
+        reply.chunked = self.chunked
+        return reply
 
 
 def make_script(endpoint: Endpoint, **fields: Any) -> ScriptedReply:
@@ -90,7 +108,17 @@ def make_script(endpoint: Endpoint, **fields: Any) -> ScriptedReply:
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     if fields.get("delay") is None:
         fields.pop("delay", None)
-    fields["drop"] = bool(fields.get("drop", False))
+    trickle = fields.pop("trickle", None) or 0.0
+    if isinstance(trickle, bool) or not isinstance(trickle, int | float) or not (
+            math.isfinite(trickle) and 0 <= trickle <= 60):
+        raise ValueError(f"trickle must be seconds from 0 to 60, got {trickle!r}")
+    fields["trickle"] = float(trickle)
+    filler = fields.get("filler")
+    if filler is not None and (isinstance(filler, bool) or not isinstance(filler, int)
+                               or filler < 0):
+        raise ValueError(f"filler must be a number of bytes >= 0, got {filler!r}")
+    for flag in ("drop", "chunked", "silent"):
+        fields[flag] = bool(fields.get(flag, False))
     return ScriptedReply(**fields)
 
 

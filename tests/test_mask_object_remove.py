@@ -101,13 +101,39 @@ def test_mismatched_batches_are_refused_before_any_call(settings, emulator):
 
 def test_a_mask_of_another_size_is_resized_to_the_image(settings, emulator):
     image = image_tensor(photo_like(120, 160))
-    mask = disc_mask(60, 60, 30, 30, 8)
+    mask = disc_mask(60, 80, 30, 40, 8)  # half the size, the same shape
     result = remove(image, mask)
     assert result.shape == (1, 120, 160, 3)
     (request,) = emulator.requests("ailab")
     from object_removal.image_codec import decode_image
 
     assert decode_image(request.files["mask"].data).shape[:2] == (120, 160)
+
+
+def test_a_mask_of_another_shape_is_refused_before_any_call(settings, emulator):
+    image = image_tensor(photo_like(400, 600))
+    mask = disc_mask(400, 500, 200, 250, 30)  # stretching would move what it marks
+    with pytest.raises(NodeError, match="the mask is 500x400 but the image is 600x400"):
+        remove(image, mask)
+    assert emulator.requests() == []
+    # Asked for explicitly, it is stretched.
+    options = MaskRemovalOptions(stretch_mask=True)
+    result = run(remove_by_mask(image, mask, options, RunContext(), settings=settings))
+    assert result.shape == (1, 400, 600, 3)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("where", ["image", "mask"])
+def test_non_finite_numbers_are_refused_not_passed_on(settings, emulator, bad, where):
+    image = image_tensor(photo_like(80, 80))
+    mask = disc_mask(80, 80, 40, 40, 8)
+    if where == "image":
+        image[0, 40, 40, 1] = bad
+    else:
+        mask[40, 40] = bad
+    with pytest.raises(NodeError, match=f"`{where}` holds 1 NaN or infinite values"):
+        remove(image, mask)
+    assert emulator.requests() == []
 
 
 def test_an_empty_mask_costs_nothing_and_needs_no_key(emulator):

@@ -70,13 +70,40 @@ def test_masks_accept_2d_and_4d_shapes():
 
 
 def test_mask_of_another_size_is_resized_to_the_image():
-    mask = torch.zeros(50, 50)
-    mask[10:40, 20:30] = 1.0  # rows 10..40, cols 20..30 of 50
+    mask = torch.zeros(50, 100)
+    mask[10:40, 40:60] = 1.0  # rows 10..40 of 50, cols 40..60 of 100
     hole = binary_mask(mask, 100, 200)
     assert hole.shape == (100, 200)
     rows, cols = np.nonzero(hole)
     assert abs(rows.min() - 20) <= 1 and abs(rows.max() - 79) <= 1
     assert abs(cols.min() - 80) <= 2 and abs(cols.max() - 119) <= 2
+
+
+@pytest.mark.parametrize("mask_size,image_size,fits", [
+    ((375, 501), (750, 1001), True),   # half size, rounded
+    ((7, 10), (750, 1000), True),      # 7.5 rows rounded down at the mask's scale
+    ((400, 500), (400, 600), False),   # another shape: would be stretched
+    ((100, 100), (100, 130), False),
+])
+def test_only_masks_of_the_images_shape_are_resized(mask_size, image_size, fits):
+    mask = torch.ones(*mask_size)
+    if fits:
+        assert binary_mask(mask, *image_size).shape == image_size
+    else:
+        with pytest.raises(ObjectRemovalError, match="another shape"):
+            binary_mask(mask, *image_size)
+        assert binary_mask(mask, *image_size, stretch=True).all()
+
+
+def test_nan_and_inf_are_refused_with_where_they_are():
+    images = torch.rand(3, 8, 8, 3)
+    images[2, 1, 1, 0] = float("nan")
+    with pytest.raises(ObjectRemovalError, match="holds 1 NaN or infinite values .batch item 3"):
+        image_batch(images)
+    masks = torch.zeros(2, 8, 8)
+    masks[0, 0, 0] = float("-inf")
+    with pytest.raises(ObjectRemovalError, match="`mask` holds 1 NaN"):
+        mask_batch(masks)
 
 
 @pytest.mark.parametrize(

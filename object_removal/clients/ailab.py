@@ -15,10 +15,10 @@ import base64
 import binascii
 from typing import Any
 
-from ..errors import ProviderError
+from ..errors import ProviderError, quoted
 from .bounded_http import HttpReply
 from .downloads import download_result
-from .keyed_http import KeyedHttp, json_object, quoted, unreadable_reply
+from .keyed_http import KeyedHttp, json_object, unreadable_reply
 from .retry import RetryPolicy, parse_retry_after
 
 PROVIDER = "AILabTools"

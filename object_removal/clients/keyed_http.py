@@ -37,8 +37,6 @@ T = TypeVar("T")
 # Provider JSON replies are small; AILabTools' carry one base64 image (under 5 MB
 # sent, so well under this once encoded).
 MAX_REPLY_BYTES = 32 * 1024 * 1024
-# Provider text quoted in an error is cut to this many characters.
-MAX_QUOTED_CHARS = 300
 RetryHook = Callable[[int, float, Exception], None]
 # The code of a ProviderError raised because the node's own wait ran out.
 NODE_DEADLINE = "NODE_DEADLINE"
@@ -185,14 +183,6 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def quoted(text: object) -> str:
-    """Provider text fit to quote in an error: one line, at most MAX_QUOTED_CHARS."""
-    line = " ".join(str(text).split())
-    if len(line) <= MAX_QUOTED_CHARS:
-        return line
-    return line[: MAX_QUOTED_CHARS - 1] + "…"
 
 
 def unreadable_reply(

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ObjectRemovalError, ProviderError
+from ..errors import ObjectRemovalError, ProviderError, quoted
 from ..provider_limits import EncodedImage
 from .bounded_http import HttpReply
 from .downloads import download_result
-from .keyed_http import KeyedHttp, json_object, quoted, unreadable_reply
+from .keyed_http import KeyedHttp, json_object, unreadable_reply
 from .retry import RetryPolicy, parse_retry_after
 
 PROVIDER = "ModelsLab"
