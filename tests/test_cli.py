@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,8 @@ def test_remote_providers_through_the_emulator(tmp_path, settings, emulator):
     mask = np.zeros((80, 120), np.uint8)
     mask[30:50, 40:80] = 255
     mask_path = write(tmp_path / "mask.png", mask)
-    assert main(["ailab", str(image), "--mask", str(mask_path), "-o", str(tmp_path)]) == 0
-    assert pixels(tmp_path / "photo.png").shape == (80, 120, 3)
+    assert main(["ailab", str(image), "--mask", str(mask_path), "-o", f"{tmp_path}/out/"]) == 0
+    assert pixels(tmp_path / "out" / "photo.png").shape == (80, 120, 3)
     assert len(emulator.requests("ailab")) == 1
 
     emulator.behaviour.job_seconds = 0.3
@@ -110,3 +111,185 @@ def test_mask_files_white_or_transparent_mean_remove(tmp_path, kind):
         path = write(tmp_path / "m.png", rgba)
     mask = read_mask(path)
     assert mask[1, 2] == 1.0 and mask.sum() == 1.0
+
+
+# --- never lose a file ----------------------------------------------------------------------
+
+
+def checksums(*folders: Path) -> dict[Path, str]:
+    import hashlib
+
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Three photos and a mask for each, as a user keeps them."""
+    images, masks = tmp_path / "inplace", tmp_path / "masks"
+    images.mkdir()
+    masks.mkdir()
+    for name, seed in (("a", 1), ("b", 2), ("c", 3)):
+        write(images / f"{name}.png", photo_like(64, 96, seed))
+        mask = np.zeros((64, 96), np.uint8)
+        mask[20:40, 30:60] = 255
+        write(masks / f"{name}.png", mask)
+    return images, masks
+
+
+def test_an_output_that_is_an_input_is_refused(photos, capsys):
+    images, masks = photos
+    before = checksums(images, masks)
+    assert main(["local", str(images), "--mask", str(masks), "-o", str(images)]) == 1
+    assert "is one of the inputs" in capsys.readouterr().err
+    assert main(["local", str(images / "a.png"), "--mask", str(masks / "a.png"),
+                 "-o", str(masks / "a.png"), "--overwrite"]) == 1
+    assert "is one of the inputs" in capsys.readouterr().err
+    assert checksums(images, masks) == before
+
+
+def test_two_inputs_onto_one_output_are_refused_before_any_work(photos, tmp_path, capsys):
+    images, masks = photos
+    write(images / "a.jpg", photo_like(64, 96, 9))
+    write(masks / "a.jpg", np.full((64, 96), 255, np.uint8))
+    before = checksums(images, masks)
+    assert main(["local", str(images), "--mask", str(masks), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "a.jpg and a.png would both be written to" in err or (
+        "a.png and a.jpg would both be written to" in err)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert checksums(images, masks) == before
+
+
+@pytest.mark.parametrize("name,magic", [("x.jpg", b"\xff\xd8\xff"), ("x.JPEG", b"\xff\xd8\xff"),
+                                        ("x.png", b"\x89PNG"), ("x.webp", b"RIFF"),
+                                        ("x.tif", b"II*\x00")])
+def test_the_output_format_follows_the_extension(photos, tmp_path, name, magic):
+    images, masks = photos
+    out = tmp_path / name
+    assert main(["local", str(images / "a.png"), "--mask", str(masks / "a.png"),
+                 "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name,says", [("x.gif", "extension '.gif'"),
+                                       ("outdir", "no extension")])
+def test_an_output_name_that_picks_no_format_is_refused(photos, tmp_path, capsys, name, says):
+    images, masks = photos
+    assert main(["local", str(images / "a.png"), "--mask", str(masks / "a.png"),
+                 "-o", str(tmp_path / name)]) == 1
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
+
+
+def test_existing_outputs_are_kept_unless_overwrite_is_asked(photos, tmp_path, capsys):
+    images, masks = photos
+    out = tmp_path / "kept.png"
+    out.write_bytes(b"precious")
+    args = ["local", str(images / "a.png"), "--mask", str(masks / "a.png"), "-o", str(out)]
+    assert main(args) == 1
+    assert "exists already; pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"precious"
+    assert main([*args, "--overwrite"]) == 0
+    assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_unwritable_output_fails_before_the_paid_call(photos, tmp_path, settings, emulator,
+                                                          capsys):
+    images, masks = photos
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where a folder should be")
+    assert main(["ailab", str(images / "a.png"), "--mask", str(masks / "a.png"),
+                 "-o", str(blocker / "out.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write into") and "Traceback" not in err
+    assert emulator.requests() == []  # nothing was sent, nothing billed
+
+
+def test_a_16_bit_grey_photo_is_read_by_value(tmp_path):
+    from object_removal.cli import read_rgb
+
+    ramp = (np.arange(64 * 96).reshape(64, 96) * 10).astype(np.uint16)
+    path = tmp_path / "deep.png"
+    Image.fromarray(ramp).save(path)
+    rgb = read_rgb(path)
+    assert rgb.shape == (64, 96, 3)
+    assert np.abs(rgb[..., 0].astype(int) - np.round(ramp / 257)).max() <= 1
+    assert rgb.min() == 0 and 230 < rgb.max() < 255  # not all white
+
+
+@pytest.mark.parametrize("mode", ["P", "LA", "CMYK", "I;16"])
+def test_other_file_kinds_convert_to_the_same_picture(tmp_path, mode):
+    from object_removal.cli import read_rgb
+
+    rgb = photo_like(32, 48, 4)
+    if mode == "P":
+        image = Image.fromarray(rgb).quantize(256)
+        expected = np.asarray(image.convert("RGB"))
+    elif mode == "LA":
+        grey = Image.fromarray(rgb).convert("L")
+        image = Image.merge("LA", (grey, Image.new("L", grey.size, 7)))
+        expected = np.repeat(np.asarray(grey)[..., None], 3, axis=2)
+    elif mode == "CMYK":
+        image = Image.fromarray(rgb).convert("CMYK")
+        expected = np.asarray(image.convert("RGB"))
+    else:
+        grey = np.asarray(Image.fromarray(rgb).convert("L")).astype(np.uint16) * 257
+        image = Image.fromarray(grey)
+        expected = np.repeat(np.asarray(Image.fromarray(rgb).convert("L"))[..., None], 3, 2)
+    path = tmp_path / ("x.tif" if mode == "CMYK" else "x.png")
+    image.save(path)
+    assert np.abs(read_rgb(path).astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_an_exif_rotated_photo_is_turned_upright(tmp_path):
+    from object_removal.cli import read_rgb
+
+    rgb = photo_like(30, 50, 2)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(rgb).save(path, exif=exif, quality=100)
+    assert read_rgb(path).shape == (50, 30, 3)
+
+
+def test_a_mask_of_another_shape_is_an_error_unless_stretching_is_asked(tmp_path, capsys):
+    photo = write(tmp_path / "photo.png", photo_like(400, 600))
+    mask = np.zeros((400, 500), np.uint8)
+    mask[150:250, 200:300] = 255
+    mask_path = write(tmp_path / "mask.png", mask)
+    out = tmp_path / "out.png"
+    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out)]) == 1
+    assert "the mask is 500x400 but the image is 600x400" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out),
+                 "--stretch-mask", "--dilate-size", "2"]) == 0
+
+
+def test_quiet_gaps_are_said_out_loud(tmp_path, capsys):
+    photo = write(tmp_path / "photo.png", photo_like(64, 96))
+    black = write(tmp_path / "black.png", np.zeros((64, 96), np.uint8))
+    assert main(["local", str(photo), "--mask", str(black), "-o", str(tmp_path / "o.png")]) == 0
+    assert "marks nothing to remove" in capsys.readouterr().err
+    assert main(["local", str(photo), "--object", "sofa"]) == 1
+    assert "only modelslab removes by name" in capsys.readouterr().err
+    started = time.monotonic()
+    assert main(["local", str(photo), "--mask", str(black), "--dilate-size", "100000"]) == 1
+    assert "dilate_size must be from 1 to 4096" in capsys.readouterr().err
+    assert time.monotonic() - started < 5
+
+
+def test_a_job_that_outlives_the_wait_is_collected_by_its_handle(tmp_path, settings, emulator,
+                                                                  capsys):
+    photo = write(tmp_path / "photo.png", photo_like(64, 128))
+    emulator.behaviour.job_seconds = 3
+    assert main(["modelslab", str(photo), "--object", "lamp", "--timeout", "1",
+                 "-o", str(tmp_path / "text.png")]) == 1
+    err = capsys.readouterr().err
+    assert "FetchResult" not in err.splitlines()[-1]
+    handle = err.split("python remove_objects.py collect ")[1].split()[0]
+    assert handle.startswith("modelslab:")
+    out = tmp_path / "collected.png"
+    assert main(["collect", handle, "-o", str(out), "--timeout", "30"]) == 0
+    assert pixels(out).shape == (64, 128, 3)
+    assert len(emulator.requests("ml_submit")) == 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from object_removal.cli import _parser
+from object_removal.cli.arguments import parser as _parser
 from object_removal.errors import ObjectRemovalError
 from object_removal.mask_parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
 from object_removal.providers.registry import (
@@ -38,7 +38,7 @@ def test_the_node_and_the_command_line_offer_the_registry_choices():
     assert tuple(inputs["provider"][0]) == PROVIDER_NAMES
     assert inputs["provider"][1]["tooltip"] == provider_choices()
     cli_choices = next(a.choices for a in _parser()._actions if a.dest == "provider")
-    assert tuple(cli_choices) == PROVIDER_NAMES
+    assert tuple(cli_choices) == (*PROVIDER_NAMES, "collect")
 
 
 def test_tooltips_name_the_providers_that_ignore_a_parameter():

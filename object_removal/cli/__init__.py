@@ -1,0 +1,145 @@
+"""Command line: the nodes' own code on image files, for scripting and a first try.
+
+    python remove_objects.py local     photo.png --mask mask.png -o out/
+    python remove_objects.py ailab     photos/   --mask masks/   -o out/
+    python remove_objects.py modelslab photo.png --object "sofa" -o out/
+    python remove_objects.py collect   modelslab:130000123@640x480 -o sofa.png
+
+Every MaskObjectRemove provider is a choice (the registry's list); `modelslab`
+with `--object` removes by name instead (TextObjectRemove's code); `collect`
+fetches a ModelsLab job by its handle (FetchResult's code). A mask file marks
+what to remove in white (or, for an image with transparency, where it is
+transparent, as ComfyUI's Load Image reads it). For a folder of images, `--mask`
+is one mask for all or a folder holding a mask with the same name for each image.
+
+No file is ever lost: every output is checked before any work (not an input, no
+two results on one name, writable, an existing file only with --overwrite) and
+written whole or not at all. Keys come from the environment or the config file,
+exactly as for the nodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import known_secrets, load_settings
+from ..errors import JobTimeoutError, ObjectRemovalError, redact
+from ..job_handle import parse_job_reference
+from ..mask_parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
+from ..mask_removal import MaskRemovalOptions, remove_by_mask
+from ..run_context import RunContext
+from ..tensors import from_uint8, to_uint8
+from ..text_removal import collect_result, remove_by_text
+from .arguments import COLLECT, parser
+from .image_files import encode_for, read_mask, read_rgb
+from .outputs import Work, check_targets, plan_files, single_target, write_result
+from .progress import ProgressBar
+
+__all__ = ["main", "read_mask", "read_rgb"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.provider == COLLECT:
+            _collect(args)
+        else:
+            _remove(args)
+    except JobTimeoutError as exc:
+        print(f"error: {_clean(exc)}", file=sys.stderr)
+        print(f"Collect it later with: python remove_objects.py {COLLECT} {exc.handle} -o "
+              "result.png", file=sys.stderr)
+        return 1
+    except ObjectRemovalError as exc:
+        print(f"error: {_clean(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> None:
+    inputs = mask_inputs({p.name: getattr(args, p.name) for p in MASK_PARAMETERS})
+    if args.object and args.mask:
+        raise ObjectRemovalError("give --mask (remove what it covers) or --object (remove by "
+                                 "name), not both.")
+    if args.object and args.provider != "modelslab":
+        raise ObjectRemovalError("only modelslab removes by name (--object); other providers "
+                                 "need --mask.")
+    if not args.object and args.mask is None:
+        by_name = " or --object (remove by name)" if args.provider == "modelslab" else ""
+        raise ObjectRemovalError(f"{args.provider} needs --mask (a file or a folder){by_name}.")
+    work = plan_files(Path(args.input), Path(args.mask) if args.mask else None, args.output,
+                      needs_mask=not args.object)
+    check_targets(work, overwrite=args.overwrite)
+
+    progress = ProgressBar(len(work)) if len(work) > 1 else None
+    for number, item in enumerate(work, start=1):
+        started = time.monotonic()
+        result = asyncio.run(_remove_one(args, inputs, item))
+        write_result(item.target, encode_for(item.target, result))
+        if progress:
+            progress.update(number, item.source.name)
+        else:
+            print(f"{item.source} -> {item.target} ({time.monotonic() - started:.1f} s)")
+    if progress:
+        progress.finish()
+        print(f"{len(work)} images -> {work[0].target.parent}")
+
+
+async def _remove_one(args: argparse.Namespace, inputs: MaskInputs, item: Work) -> np.ndarray:
+    image = from_uint8(read_rgb(item.source))[None]
+    ctx = RunContext(on_status=_status_printer(args.verbose))
+    if args.object:
+        result, job = await remove_by_text(
+            image, args.object, wait=True, timeout=args.timeout, ctx=ctx
+        )
+        if args.verbose:
+            print(f"  job: {job}", file=sys.stderr)
+        return to_uint8(result[0])
+    assert item.mask is not None
+    mask = torch.from_numpy(read_mask(item.mask))[None]
+    if not bool((mask >= 0.5).any()):
+        print(f"warning: the mask {item.mask} marks nothing to remove; {item.target} is the "
+              "image unchanged.", file=sys.stderr)
+    options = MaskRemovalOptions(provider=args.provider, inputs=inputs,
+                                 composite=args.composite, stretch_mask=args.stretch_mask)
+    result = await remove_by_mask(image, mask, options, ctx)
+    return to_uint8(result[0])
+
+
+def _collect(args: argparse.Namespace) -> None:
+    """FetchResult on the command line: one file per job of the handle."""
+    reference = parse_job_reference(args.input, load_settings().modelslab.base_url)
+    ids = reference.job_ids
+    if len(ids) == 1:
+        targets = [single_target(f"modelslab_{ids[0]}", args.output, Path.cwd())]
+    else:
+        folder = Path(args.output) if args.output else Path.cwd() / "collected"
+        targets = [folder / f"modelslab_{job_id}.png" for job_id in ids]
+    work = [Work(Path(job_id), None, target) for job_id, target in zip(ids, targets, strict=True)]
+    check_targets(work, overwrite=args.overwrite)
+    ctx = RunContext(on_status=_status_printer(args.verbose))
+    images = asyncio.run(collect_result(args.input, timeout=args.timeout, ctx=ctx))
+    for item, image in zip(work, images, strict=True):
+        write_result(item.target, encode_for(item.target, to_uint8(image)))
+        print(f"job {item.source} -> {item.target}")
+
+
+def _clean(exc: Exception) -> str:
+    return redact(str(exc), known_secrets())
+
+
+def _status_printer(verbose: bool):
+    if not verbose:
+        return None
+    return lambda text: print(f"  {text}", file=sys.stderr)

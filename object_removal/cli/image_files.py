@@ -1,0 +1,71 @@
+"""Reading the files users bring, and encoding results in the format a name asks for."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..errors import ObjectRemovalError
+from ..image_codec import to_rgb8
+
+# What an output's extension asks for, and how Pillow writes it.
+OUTPUT_FORMATS: dict[str, tuple[str, dict]] = {
+    ".png": ("PNG", {"compress_level": 6}),
+    ".jpg": ("JPEG", {"quality": 95, "subsampling": 0}),
+    ".jpeg": ("JPEG", {"quality": 95, "subsampling": 0}),
+    ".webp": ("WEBP", {"lossless": True}),
+    ".bmp": ("BMP", {}),
+    ".tif": ("TIFF", {"compression": "tiff_lzw"}),
+    ".tiff": ("TIFF", {"compression": "tiff_lzw"}),
+}
+INPUT_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+# Luma weights (ITU-R 601), as Pillow's "L" conversion uses.
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8: 16-bit, palette, grey with alpha, CMYK and rotated files alike."""
+    try:
+        with Image.open(path) as opened:
+            return to_rgb8(opened)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ObjectRemovalError(f"cannot read image {path}: {exc}") from None
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """(H, W) float32, 1 = remove: white, or transparent where the file has
+    transparency (as ComfyUI's Load Image reads it). 16-bit masks by value."""
+    try:
+        with Image.open(path) as opened:
+            if opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info:
+                alpha = np.asarray(ImageOps.exif_transpose(opened).convert("RGBA"))[..., 3]
+                if alpha.min() < 255:
+                    return 1.0 - alpha.astype(np.float32) / 255.0
+            rgb = to_rgb8(opened)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ObjectRemovalError(f"cannot read mask {path}: {exc}") from None
+    return (rgb.astype(np.float32) @ _LUMA) / 255.0
+
+
+def output_format(path: Path) -> str:
+    """The format an output's name asks for, or an error listing the ones written."""
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        known = ", ".join(sorted(OUTPUT_FORMATS))
+        what = f"extension {path.suffix!r}" if path.suffix else "no extension"
+        raise ObjectRemovalError(
+            f"the output {path} has {what}; give one of {known} (it picks the format), or "
+            "end a folder name with / ."
+        )
+    return OUTPUT_FORMATS[suffix][0]
+
+
+def encode_for(path: Path, rgb: np.ndarray) -> bytes:
+    """`rgb` encoded in the format `path`'s extension asks for."""
+    fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buffer, format=fmt, **options)
+    return buffer.getvalue()
