@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .config_file import ConfigFile, read_config_file, unquote
 from .errors import ObjectRemovalError
 
 PACK_DIR_NAME = "comfyui-object-removal"
@@ -58,6 +59,8 @@ class ProviderConfig:
     base_url: str
     config_path: Path
     api_key: str | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+    """What in the config file may be why a setting is not what the user meant."""
 
     @property
     def key_hint(self) -> str:
@@ -67,10 +70,11 @@ class ProviderConfig:
     def require_key(self) -> str:
         """The key, or an error that says exactly where to put one."""
         if not self.api_key:
+            notes = "".join(f" Note: {note}" for note in self.notes)
             raise ObjectRemovalError(
                 f"no {self.name} API key is set. Set the environment variable {self.key_env} "
                 f"before starting ComfyUI, or put `api_key = ...` under [{self.section}] in "
-                f"{self.config_path}. Keys are never taken from a workflow."
+                f"{self.config_path}. Keys are never taken from a workflow.{notes}"
             )
         return self.api_key
 
@@ -113,15 +117,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment and the config file; validate what was found."""
     env = os.environ if environ is None else environ
     path = config_file_path(env)
-    parser = _read_config_file(path)
+    parsed = read_config_file(path, explicit=bool(env.get("OBJECT_REMOVAL_CONFIG")))
 
     ailab = _provider(
-        env, parser, path, name="AILabTools", section="ailab",
+        env, parsed, name="AILabTools", section="ailab",
         key_env="AILAB_API_KEY", base_url_env="AILAB_BASE_URL",
         default_base_url=AILAB_DEFAULT_BASE_URL,
     )
     modelslab = _provider(
-        env, parser, path, name="ModelsLab", section="modelslab",
+        env, parsed, name="ModelsLab", section="modelslab",
         key_env="MODELSLAB_API_KEY", base_url_env="MODELSLAB_BASE_URL",
         default_base_url=MODELSLAB_DEFAULT_BASE_URL,
     )
@@ -129,11 +133,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ailab=ailab,
         modelslab=modelslab,
         modelslab_queue_limit=_int_setting(
-            env, parser, path, "MODELSLAB_QUEUE_LIMIT", "modelslab", "queue_limit",
+            env, parsed, "MODELSLAB_QUEUE_LIMIT", "modelslab", "queue_limit",
             DEFAULT_MODELSLAB_QUEUE_LIMIT, 1, 100,
         ),
         ailab_concurrency=_int_setting(
-            env, parser, path, "AILAB_CONCURRENCY", "ailab", "concurrency",
+            env, parsed, "AILAB_CONCURRENCY", "ailab", "concurrency",
             DEFAULT_AILAB_CONCURRENCY, 1, 16,
         ),
         cache_dir=default_cache_dir(env),
@@ -185,24 +189,9 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _read_config_file(path: Path) -> configparser.ConfigParser:
-    # No interpolation: a key may contain '%'.
-    parser = configparser.ConfigParser(interpolation=None)
-    if path.is_file():
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError) as exc:
-            raise ObjectRemovalError(
-                f"the config file {path} could not be read: {type(exc).__name__}. "
-                "It is an INI file with [ailab] and [modelslab] sections."
-            ) from None
-    return parser
-
-
 def _provider(
     env: Mapping[str, str],
-    parser: configparser.ConfigParser,
-    path: Path,
+    parsed: ConfigFile,
     *,
     name: str,
     section: str,
@@ -210,15 +199,17 @@ def _provider(
     base_url_env: str,
     default_base_url: str,
 ) -> ProviderConfig:
-    key = (env.get(key_env) or "").strip() or parser.get(section, "api_key", fallback="").strip()
+    path = parsed.path
+    key = unquote((env.get(key_env) or "").strip(), key_env, parsed, section)
+    key = key or parsed.value(section, "api_key")
     if key and _PLACEHOLDER.match(key):
         raise ObjectRemovalError(
             f"the {name} API key ({key_env} or [{section}] api_key in {path}) looks like a "
             "placeholder, not a real key. Paste the key from your provider dashboard."
         )
     base_url_raw = (
-        (env.get(base_url_env) or "").strip()
-        or parser.get(section, "base_url", fallback="").strip()
+        unquote((env.get(base_url_env) or "").strip(), base_url_env, parsed, section)
+        or parsed.value(section, "base_url")
         or default_base_url
     )
     return ProviderConfig(
@@ -229,13 +220,13 @@ def _provider(
         base_url=normalize_base_url(base_url_raw, base_url_env),
         config_path=path,
         api_key=key or None,
+        notes=tuple(parsed.notes_for(section)),
     )
 
 
 def _int_setting(
     env: Mapping[str, str],
-    parser: configparser.ConfigParser,
-    path: Path,
+    parsed: ConfigFile,
     env_name: str,
     section: str,
     option: str,
@@ -243,7 +234,7 @@ def _int_setting(
     low: int,
     high: int,
 ) -> int:
-    raw = (env.get(env_name) or "").strip() or parser.get(section, option, fallback="").strip()
+    raw = (env.get(env_name) or "").strip() or parsed.value(section, option)
     if not raw:
         return default
     try:
@@ -252,8 +243,8 @@ def _int_setting(
         value = low - 1
     if not low <= value <= high:
         raise ObjectRemovalError(
-            f"{env_name} (or [{section}] {option} in {path}) must be a whole number from "
-            f"{low} to {high}, got {raw!r}."
+            f"{env_name} (or [{section}] {option} in {parsed.path}) must be a whole number "
+            f"from {low} to {high}, got {raw!r}."
         )
     return value
 
@@ -266,8 +257,11 @@ def known_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     env = os.environ if environ is None else environ
     found = [env.get("AILAB_API_KEY", ""), env.get("MODELSLAB_API_KEY", "")]
     try:
-        parser = _read_config_file(config_file_path(env))
-        found += [parser.get(s, "api_key", fallback="") for s in ("ailab", "modelslab")]
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(config_file_path(env), encoding="utf-8")
+        found += [parser.get(s, "api_key", fallback="") for s in parser.sections()]
     except Exception:
         pass
-    return tuple(key.strip() for key in found if key and key.strip())
+    # With and without the quotes a user may have written around them.
+    keys = {key.strip() for key in found if key and key.strip()}
+    return tuple(keys | {k[1:-1].strip() for k in keys if len(k) > 2 and k[0] in "\"'"})

@@ -105,3 +105,67 @@ def test_bad_queue_limit_is_refused(env):
 def test_default_config_place_follows_xdg(tmp_path):
     path = config_file_path({"XDG_CONFIG_HOME": str(tmp_path)})
     assert path == tmp_path / "comfyui-object-removal" / "config.ini"
+
+
+# --- a config that says what is wrong ---------------------------------------------------------
+
+SECRET = "sk-live-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def notes_logged_afresh():
+    """Notes are logged once per process; each test starts with none said yet."""
+    from object_removal import config_file
+
+    config_file._logged.clear()
+
+
+def missing_key_message(env, section="ailab"):
+    settings = load_settings(env)
+    config = settings.ailab if section == "ailab" else settings.modelslab
+    with pytest.raises(ObjectRemovalError) as error:
+        config.require_key()
+    return str(error.value)
+
+
+def test_a_section_in_the_wrong_case_is_named(env, tmp_path, caplog):
+    (tmp_path / "config.ini").write_text(f"[AILab]\napi_key = {SECRET}\n")
+    message = missing_key_message(env)
+    assert "section [AILab]" in message and "lower case, [ailab]" in message
+    assert SECRET not in message and SECRET not in caplog.text
+    assert "[AILab]" in caplog.text  # logged for the console too
+
+
+def test_a_misspelt_option_suggests_the_right_one(env, tmp_path):
+    (tmp_path / "config.ini").write_text(f"[ailab]\napikey = {SECRET}\n")
+    message = missing_key_message(env)
+    assert "unknown option apikey in [ailab]" in message and "did you mean api_key?" in message
+    assert SECRET not in message
+
+
+def test_unknown_sections_and_a_missing_configured_file_are_said(env, tmp_path, caplog):
+    message = missing_key_message(env)  # OBJECT_REMOVAL_CONFIG names a file that is absent
+    assert "(set by OBJECT_REMOVAL_CONFIG) does not exist" in message
+    (tmp_path / "config.ini").write_text("[ai_lab]\nx = 1\n")
+    assert "unknown section [ai_lab]" in missing_key_message(env)
+
+
+def test_a_key_in_quotes_is_sent_without_them_and_said(env, tmp_path, caplog):
+    (tmp_path / "config.ini").write_text(f'[modelslab]\napi_key = "{SECRET}"\n')
+    settings = load_settings(env)
+    assert settings.modelslab.api_key == SECRET
+    assert "[modelslab] api_key" in caplog.text and "in quotes" in caplog.text
+    assert SECRET not in caplog.text
+    assert SECRET in known_secrets(env)  # redacted in errors with or without the quotes
+
+
+def test_a_config_others_can_read_is_warned_about(env, tmp_path, caplog):
+    path = tmp_path / "config.ini"
+    path.write_text(f"[ailab]\napi_key = {SECRET}\n")
+    path.chmod(0o644)
+    load_settings(env)
+    assert f"chmod 600 {path}" in caplog.text
+    caplog.clear()
+    path.chmod(0o600)
+    load_settings(env)
+    assert "chmod" not in caplog.text
