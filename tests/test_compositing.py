@@ -1,9 +1,18 @@
 """Growing, feathering and compositing: the far pixels stay bit-identical."""
 
+import math
+
 import numpy as np
+import pytest
 import torch
 
-from object_removal.compositing import composite, default_feather, feather_weights, grow_mask
+from object_removal.compositing import (
+    EXACT_RADIUS,
+    composite,
+    default_feather,
+    feather_weights,
+    grow_mask,
+)
 
 
 def disc(height, width, cy, cx, r):
@@ -75,3 +84,25 @@ def test_default_feather_is_small_and_bounded():
     assert default_feather(64, 64) == 2
     assert default_feather(1000, 1500) == 10
     assert default_feather(8000, 8000) == 16
+
+
+@pytest.mark.parametrize("radius", [1, 7, 32, 33, 100, 700])
+def test_grown_masks_cover_the_euclidean_dilation_and_not_much_more(radius):
+    from provider_emulator import dilated_region
+
+    mask = torch.zeros(900, 1200, dtype=torch.bool)
+    mask[400:460, 500:530] = True
+    mask[100, 1100] = True  # a far speck: the work spans most of the image
+    grown = grow_mask(mask, radius).numpy()
+    exact = dilated_region(mask.numpy(), radius)
+    assert not (exact & ~grown).any()  # never less than the provider's dilation
+    # The octagon reaches 8% past its inscribed circle; the coarse grid adds cells.
+    cell = 1 if radius <= EXACT_RADIUS else math.ceil(radius / EXACT_RADIUS)
+    beyond = dilated_region(mask.numpy(), math.ceil(1.1 * (radius + 4 * cell)) + 2)
+    assert not (grown & ~beyond).any()
+
+
+def test_a_huge_dilation_costs_little():
+    mask = torch.zeros(3000, 4000, dtype=torch.bool)
+    mask[10, 10] = mask[2990, 3990] = True
+    assert grow_mask(mask, 4096).all()

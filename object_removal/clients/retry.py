@@ -8,6 +8,7 @@ before the request left this machine. Callers decide which errors qualify.
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import threading
 import time
@@ -41,22 +42,31 @@ def parse_retry_after(value: object, now: float | None = None) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return max(0.0, float(value))
-    text = str(value).strip()
+        return _seconds(value)
+    text = str(value).strip()[:64]
     if not text:
         return None
     try:
-        return max(0.0, float(text))
+        return _seconds(float(text))
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
     current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
+    return _seconds(when.timestamp() - current)
+
+
+def _seconds(value: float) -> float | None:
+    """A wait in seconds, >= 0; None for what is no number of seconds (NaN, infinite)."""
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def backoff_delay(
