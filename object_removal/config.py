@@ -12,7 +12,10 @@ Config file (INI, so every Python that ComfyUI runs on can read it):
     [modelslab]
     api_key = ...
     base_url = https://modelslab.com
-    queue_limit = 5
+    queue_limit = 5      (optional: a ceiling; learnt otherwise)
+
+    [run]
+    budget = 100         (optional: the most one run may spend)
 
 Its place: `$OBJECT_REMOVAL_CONFIG`, else `%APPDATA%\\comfyui-object-removal\\config.ini`
 on Windows, else `$XDG_CONFIG_HOME/comfyui-object-removal/config.ini`
@@ -37,8 +40,11 @@ PACK_DIR_NAME = "comfyui-object-removal"
 
 AILAB_DEFAULT_BASE_URL = "https://www.ailabapi.com"
 MODELSLAB_DEFAULT_BASE_URL = "https://modelslab.com"
-DEFAULT_MODELSLAB_QUEUE_LIMIT = 5
-DEFAULT_AILAB_CONCURRENCY = 2
+# How many calls (AILabTools) or queued jobs (ModelsLab) an account has in flight is
+# learnt as the run goes (see concurrency.py), from a generous start up to a ceiling;
+# the user's setting, if any, is the ceiling instead.
+AILAB_START, AILAB_CEILING = 12, 32
+MODELSLAB_START, MODELSLAB_CEILING = 10, 15  # ModelsLab plans queue 5, 10 or 15 jobs
 
 # Values people paste from docs instead of their key.
 _PLACEHOLDER = re.compile(
@@ -85,10 +91,15 @@ class Settings:
 
     ailab: ProviderConfig
     modelslab: ProviderConfig
-    modelslab_queue_limit: int
-    ailab_concurrency: int
+    modelslab_queue_limit: int | None
+    """The user's ceiling on queued ModelsLab jobs; None: learnt, up to MODELSLAB_CEILING."""
+    ailab_concurrency: int | None
+    """The user's ceiling on AILabTools calls at once; None: learnt, up to AILAB_CEILING."""
     cache_dir: Path
     config_path: Path
+    budget: int | None = None
+    """The most one run may spend (provider credits, or paid calls where a provider does
+    not price in credits); None: no limit."""
 
 
 def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -133,13 +144,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ailab=ailab,
         modelslab=modelslab,
         modelslab_queue_limit=_int_setting(
-            env, parsed, "MODELSLAB_QUEUE_LIMIT", "modelslab", "queue_limit",
-            DEFAULT_MODELSLAB_QUEUE_LIMIT, 1, 100,
+            env, parsed, "MODELSLAB_QUEUE_LIMIT", "modelslab", "queue_limit", None, 1, 100,
         ),
         ailab_concurrency=_int_setting(
-            env, parsed, "AILAB_CONCURRENCY", "ailab", "concurrency",
-            DEFAULT_AILAB_CONCURRENCY, 1, 16,
+            env, parsed, "AILAB_CONCURRENCY", "ailab", "concurrency", None, 1, 64,
         ),
+        budget=_int_setting(env, parsed, "OBJECT_REMOVAL_BUDGET", "run", "budget", None,
+                            0, 10**9),
         cache_dir=default_cache_dir(env),
         config_path=path,
     )
@@ -230,10 +241,10 @@ def _int_setting(
     env_name: str,
     section: str,
     option: str,
-    default: int,
+    default: int | None,
     low: int,
     high: int,
-) -> int:
+) -> int | None:
     raw = (env.get(env_name) or "").strip() or parsed.value(section, option)
     if not raw:
         return default

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 KNOWN_OPTIONS: dict[str, frozenset[str]] = {
     "ailab": frozenset({"api_key", "base_url", "concurrency"}),
     "modelslab": frozenset({"api_key", "base_url", "queue_limit"}),
+    "run": frozenset({"budget"}),
 }
 _QUOTES = ("\"", "'")
 _logged: set[str] = set()
@@ -64,7 +65,7 @@ def read_config_file(path: Path, *, explicit: bool) -> ConfigFile:
     except (configparser.Error, UnicodeDecodeError) as exc:
         raise ObjectRemovalError(
             f"the config file {path} could not be read: {type(exc).__name__}. "
-            "It is an INI file with [ailab] and [modelslab] sections."
+            "It is an INI file with [ailab], [modelslab] and [run] sections."
         ) from None
     _check_layout(parsed)
     _check_privacy(parsed)

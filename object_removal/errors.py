@@ -24,7 +24,8 @@ class ProviderError(ObjectRemovalError):
     `retryable` tells whether sending the same request again later may work;
     `retry_after` is the provider's hint in seconds, when it gave one;
     `maybe_billed` says the request may have been processed (and billed), so a
-    paid call must not be sent again.
+    paid call must not be sent again; `rate_limited` that the provider refused it
+    as too many at once (nothing was done; fewer at a time will pass).
     """
 
     def __init__(
@@ -37,6 +38,7 @@ class ProviderError(ObjectRemovalError):
         retryable: bool = False,
         retry_after: float | None = None,
         maybe_billed: bool = False,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.provider = provider
@@ -45,6 +47,7 @@ class ProviderError(ObjectRemovalError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.maybe_billed = maybe_billed
+        self.rate_limited = rate_limited
 
 
 class JobTimeoutError(ObjectRemovalError):

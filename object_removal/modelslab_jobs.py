@@ -10,22 +10,20 @@ event loop only waits, so ComfyUI runs other nodes meanwhile.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
+import hashlib
+import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from .clients.keyed_http import NODE_DEADLINE, KeyedHttp
 from .clients.modelslab import JobStatus, ModelsLabClient, QueuedEndpoint
-from .config import Settings
+from .concurrency import account_limit
+from .config import MODELSLAB_CEILING, MODELSLAB_START, Settings
 from .errors import ObjectRemovalError, ProviderError
 from .job_store import JobStore
-from .polling import DeadlinePassed, poll_until_settled
+from .polling import DeadlinePassed, account_pacer, poll_until_settled
 from .result_cache import ResultCache, request_key
 from .run_context import RunContext, run_blocking
-
-# Jobs in flight per event loop (one ComfyUI run) and origin, across all nodes.
-_queue_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]
-_queue_slots = weakref.WeakKeyDictionary()
 
 
 class ModelsLabJobs:
@@ -49,8 +47,19 @@ class ModelsLabJobs:
         http = KeyedHttp(settings.modelslab, cancel=ctx.cancel_event, deadline=deadline,
                          on_retry=on_retry)
         self.client = ModelsLabClient(http)
+        ceiling = settings.modelslab_queue_limit or MODELSLAB_CEILING
+        self.queue = account_limit("modelslab", settings.modelslab.base_url, http.key,
+                                   start=min(MODELSLAB_START, ceiling), ceiling=ceiling)
+        self._pacer = account_pacer(f"{settings.modelslab.base_url} {self.queue_account}")
+        # When each job started (time.monotonic()), for the poll schedule.
+        self._started: dict[str, float] = {}
         self._jobs = JobStore(settings.cache_dir / "modelslab-jobs")
         self._results = ResultCache(settings.cache_dir / "modelslab-results")
+
+    @property
+    def queue_account(self) -> str:
+        """Which account this is, without its key (a hash of it)."""
+        return hashlib.sha256(self.client.key.encode("utf-8")).hexdigest()[:16]
 
     @property
     def origin(self) -> str:
@@ -60,12 +69,10 @@ class ModelsLabJobs:
         """What identifies a job: where it goes and everything that was asked."""
         return request_key(self.origin, self.endpoint.submit_path, *asked)
 
-    def queue_slot(self) -> asyncio.Semaphore:
-        """Held while a job of this account is queued or processing."""
-        per_loop = _queue_slots.setdefault(asyncio.get_running_loop(), {})
-        return per_loop.setdefault(
-            self.origin, asyncio.Semaphore(self._settings.modelslab_queue_limit)
-        )
+    def queue_slot(self) -> AbstractAsyncContextManager[None]:
+        """Held while a job of this account is queued or processing: one slot of the
+        account's learnt queue limit, shared by every node and prompt."""
+        return self.queue.hold_async(self._ctx.cancel_event)
 
     async def submit_or_resume(
         self,
@@ -89,9 +96,14 @@ class ModelsLabJobs:
             else:
                 if status.state != "failed":
                     self._ctx.status(f"ModelsLab: resuming job {stored.job_id}")
+                    waited = max(0.0, time.time() - stored.submitted_at)
+                    self._started[stored.job_id] = time.monotonic() - waited
                     return status
                 self._jobs.forget(fingerprint)
+        started = time.monotonic()
         status = await run_blocking(self._ctx, lambda: submit(self.client))
+        if status.job_id is not None:
+            self._started[status.job_id] = started
         if status.job_id is not None and fingerprint:
             self._jobs.remember(fingerprint, status.job_id)
         self._ctx.status(f"ModelsLab: queued job {status.job_id} ({label})")
@@ -118,7 +130,8 @@ class ModelsLabJobs:
 
         job_id = status.job_id
         status = await poll_until_settled(
-            status, lambda: self.read(job_id), ctx=self._ctx, deadline=deadline, on_wait=show,
+            status, lambda: self.read(job_id), ctx=self._ctx, deadline=deadline,
+            submitted_at=self._started.get(job_id or ""), pacer=self._pacer, on_wait=show,
         )
         if status.state == "failed":
             if fingerprint is not None:

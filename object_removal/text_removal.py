@@ -66,7 +66,7 @@ async def remove_by_text(
             url = client.upload(upload)
             return client.submit(INTERIOR_REMOVAL, {
                 "init_image": url, "object_name": name, "base64": False,
-            })
+            }, queue=jobs.queue)
 
         with naming_batch_item(index, count):
             async with jobs.queue_slot():

@@ -18,7 +18,7 @@ MAX_RECORDED = 256
 _BEHAVIOUR_OPTIONS = (
     "latency", "job_seconds", "job_outcome", "eta", "processing_output", "queue_limit",
     "modelslab_output_size", "legacy_error_spelling", "ailab_output_format",
-    "ailab_data_prefix", "ailab_output_scale", "ailab_noise",
+    "ailab_data_prefix", "ailab_output_scale", "ailab_noise", "ailab_concurrency",
 )
 
 
@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour.add_argument("--eta", type=int, help="eta reported while processing")
     behaviour.add_argument("--processing-output", choices=CHOICES["processing_output"])
     behaviour.add_argument("--queue-limit", type=int, help="ModelsLab jobs processing per key")
+    behaviour.add_argument("--ailab-concurrency", type=int,
+                           help="AILabTools calls in flight per key; more are refused with "
+                                "EXCEEDING_LIMITS (0: any)")
     behaviour.add_argument("--modelslab-output-size", choices=CHOICES["modelslab_output_size"])
     behaviour.add_argument("--legacy-error-spelling", action="store_true", default=None,
                            help="ModelsLab errors spell 'messege'")

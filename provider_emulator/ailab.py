@@ -118,6 +118,8 @@ VENDOR = Vendor(
     scripted_error=ailab_scripted_error,
     not_found=_not_found,
     codes=frozenset(AILAB_ERRORS),
+    crowd_setting="ailab_concurrency",
+    crowd_code="EXCEEDING_LIMITS",
 )
 
 ENDPOINTS: tuple[Endpoint, ...] = (

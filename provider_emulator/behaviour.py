@@ -17,7 +17,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 _ALIASES = {"jpg": "jpeg"}
 _FLOATS = ("latency", "job_seconds", "ailab_output_scale")
-_INTS = ("ailab_noise", "queue_limit")
+_INTS = ("ailab_noise", "queue_limit", "ailab_concurrency")
 _BOOLS = ("ailab_data_prefix", "legacy_error_spelling")
 
 
@@ -39,6 +39,8 @@ class Behaviour:
     eta: int | None = None
     processing_output: str = "alternate"
     queue_limit: int = 5
+    # AILabTools calls one key may have in flight; more are refused EXCEEDING_LIMITS (0: any).
+    ailab_concurrency: int = 0
     modelslab_output_size: str = "multiple_of_64"
     legacy_error_spelling: bool = False
 

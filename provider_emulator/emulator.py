@@ -174,7 +174,18 @@ class ProviderEmulator:
         request = build_record(endpoint.name, endpoint.vendor.read_key, method, path, headers,
                                body, now)
         self._state.log.append(request)
-        return self._answer(endpoint, request, self._latency_waited())
+        vendor = endpoint.vendor
+        behaviour = self._state.behaviour.snapshot()
+        cap = getattr(behaviour, vendor.crowd_setting) if vendor.crowd_setting else 0
+        crowd = self._state.in_flight.enter(vendor.name, request.key)
+        try:
+            if 0 < cap < crowd and vendor.crowd_code:
+                # Refused at once, as the real service answers a crowd: nothing is done.
+                return vendor.scripted_error(make_script(endpoint, code=vendor.crowd_code),
+                                             False)
+            return self._answer(endpoint, request, self._latency_waited())
+        finally:
+            self._state.in_flight.leave(vendor.name, request.key)
 
     def _serve_cdn(self, method: str, path: str, headers: Headers, body: bytes) -> Reply:
         endpoint = self._catalogue.cdn

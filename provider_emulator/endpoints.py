@@ -40,6 +40,10 @@ class Vendor:
     codes: frozenset[str] = frozenset()
     # Whether a scripted `retry_after` is also put into a scripted JSON body.
     retry_after_in_json: bool = False
+    # The Behaviour field capping calls in flight per key (0 there: no cap), and the
+    # error code a call beyond it gets; None when the vendor has no such cap.
+    crowd_setting: str | None = None
+    crowd_code: str | None = None
 
 
 @dataclass(frozen=True)

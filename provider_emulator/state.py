@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import threading
+
 from .behaviour import Behaviour
 from .blobs import BlobStore
 from .clock import Clock, SystemClock
 from .jobs import JobBook
 from .recording import RequestLog
 from .scripts import ScriptBook
+
+
+class InFlight:
+    """Calls being answered right now, per vendor and key (for concurrency limits)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, object], int] = {}
+
+    def enter(self, vendor: str, key: object) -> int:
+        """Count one more call in; returns how many are in flight with it."""
+        with self._lock:
+            count = self._counts.get((vendor, key), 0) + 1
+            self._counts[vendor, key] = count
+            return count
+
+    def leave(self, vendor: str, key: object) -> None:
+        with self._lock:
+            self._counts[vendor, key] -= 1
 
 
 class EmulatorState:
@@ -34,6 +55,7 @@ class EmulatorState:
         self.jobs = JobBook()
         self.api_url = ""
         self.cdn_url = ""
+        self.in_flight = InFlight()
 
     def accepts(self, key: object) -> bool:
         """Whether a presented key is one of the accepted ones."""

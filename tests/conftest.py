@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import pytest
 
+from object_removal.concurrency import forget_limits
 from object_removal.config import Settings, load_settings
 from provider_emulator import ProviderEmulator
-from support import AILAB_KEY, MODELSLAB_KEY
+from support import AILAB_KEY, MODELSLAB_KEY, pack_module
 
 
 @pytest.fixture(autouse=True)
 def isolated_configuration(monkeypatch, tmp_path):
     """No test reads the developer's own keys, config file or cache."""
     for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY", "AILAB_BASE_URL", "MODELSLAB_BASE_URL",
-                 "MODELSLAB_QUEUE_LIMIT", "AILAB_CONCURRENCY", "OBJECT_REMOVAL_LAMA_MODEL"):
+                 "MODELSLAB_QUEUE_LIMIT", "AILAB_CONCURRENCY", "OBJECT_REMOVAL_LAMA_MODEL",
+                 "OBJECT_REMOVAL_BUDGET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OBJECT_REMOVAL_CONFIG", str(tmp_path / "config" / "config.ini"))
     monkeypatch.setenv("OBJECT_REMOVAL_CACHE_DIR", str(tmp_path / "cache"))
+    # What one test taught the adaptive limits must not slow or speed the next.
+    forget_limits()
+    pack_module("object_removal.concurrency").forget_limits()
 
 
 @pytest.fixture(scope="session")

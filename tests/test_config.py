@@ -16,7 +16,8 @@ def test_defaults_without_any_configuration(env):
     assert settings.ailab.base_url == "https://www.ailabapi.com"
     assert settings.modelslab.base_url == "https://modelslab.com"
     assert settings.ailab.api_key is None
-    assert settings.modelslab_queue_limit == 5
+    assert settings.modelslab_queue_limit is None  # learnt as runs go
+    assert settings.ailab_concurrency is None and settings.budget is None
 
 
 def test_missing_key_names_the_variable_and_the_file(env):

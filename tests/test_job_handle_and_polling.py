@@ -4,7 +4,12 @@ import pytest
 
 from object_removal.errors import ObjectRemovalError
 from object_removal.job_handle import JobReference, parse_job_reference
-from object_removal.polling import MAX_POLL_SECONDS, MIN_POLL_SECONDS, next_poll_delay
+from object_removal.polling import (
+    AFTER_ETA_SECONDS,
+    LATENESS,
+    MAX_POLL_SECONDS,
+    PollSchedule,
+)
 
 ORIGIN = "https://modelslab.com"
 
@@ -45,12 +50,38 @@ def test_anything_else_is_a_clear_error(text):
         parse_job_reference(text, ORIGIN)
 
 
-def test_polling_follows_eta_then_backs_off_within_bounds():
-    assert next_poll_delay(3, 0) == 3
-    assert next_poll_delay(None, 0) == MIN_POLL_SECONDS
-    assert next_poll_delay(0.1, 0) == MIN_POLL_SECONDS
-    assert next_poll_delay(500, 0) == MAX_POLL_SECONDS
-    # A stale small eta does not become hammering: the backoff takes over.
-    delays = [next_poll_delay(1, n) for n in range(12)]
-    assert delays == sorted(delays) and delays[-1] == MAX_POLL_SECONDS
-    assert next_poll_delay(float("nan"), 2) == 2.25
+def pick_up(duration: float, eta: float | None) -> tuple[float, int]:
+    """(how late a job of `duration` s is picked up, how many polls it took) under the
+    schedule, when every reading says `eta` (the first one is the submit's reply)."""
+    schedule, now, polls = PollSchedule(), 0.0, 0
+    while now < duration:
+        now = schedule.next_at(now, eta)
+        polls += 1
+    return now - duration, polls
+
+
+@pytest.mark.parametrize("duration", [0.5, 2, 4, 6, 15, 30, 60, 200, 900])
+def test_a_right_eta_is_picked_up_at_once(duration):
+    late, _ = pick_up(duration, eta=duration)
+    assert late <= AFTER_ETA_SECONDS + 1e-9
+
+
+@pytest.mark.parametrize("duration", [1, 3, 4, 6, 10, 20, 45, 60, 120, 600, 3600])
+@pytest.mark.parametrize("eta", [None, 0, 1, 5, 20, 60, 1000])
+def test_a_wrong_eta_is_picked_up_within_a_quarter_of_the_wait(duration, eta):
+    late, _ = pick_up(duration, eta)
+    assert late <= max(1.0, LATENESS * duration) + 1e-9
+
+
+@pytest.mark.parametrize("eta", [60, None, 1, 1000])
+def test_a_minute_long_job_is_polled_at_most_20_times(eta):
+    _, polls = pick_up(60, eta)
+    assert polls <= 20
+
+
+def test_gaps_stay_within_bounds_whatever_the_eta_says():
+    schedule, now = PollSchedule(), 0.0
+    for eta in [float("nan"), -5, 1e12, 3, 3, 3] * 20:
+        following = schedule.next_at(now, eta)
+        assert 0 < following - now <= MAX_POLL_SECONDS
+        now = following

@@ -15,6 +15,7 @@ import base64
 import binascii
 from typing import Any
 
+from ..concurrency import AdaptiveLimit
 from ..errors import ProviderError, quoted
 from .bounded_http import HttpReply
 from .downloads import download_result
@@ -26,6 +27,8 @@ ADVANCED_PATH = "/api/image/editing/remove-objects-advanced"
 BASIC_PATH = "/api/image/editing/remove-objects"
 PRO_PATH = "/api/image/editing/remove-objects-pro"
 
+# Refusals of "too many at once": nothing was done, and fewer at a time will pass.
+RATE_CODES = {"EXCEEDING_LIMITS", "AI_SERVICE_FLOW_RESTRICTION"}
 _RETRYABLE_CODES = {
     "EXCEEDING_LIMITS", "AI_SERVICE_FLOW_RESTRICTION",
     "PROCESSING_FAILURE", "AI_SERVICE_ERROR", "AI_SERVICE_TIMEOUT",
@@ -41,8 +44,9 @@ _CODE_ADVICE = {
         "was not billed."
     ),
     "EXCEEDING_LIMITS": (
-        "refused: too many requests at once (rate or concurrency limit). Lower "
-        "AILAB_CONCURRENCY or try again in a minute."
+        "refused: too many requests at once (rate or concurrency limit). The pack sends "
+        "fewer at a time after this; if it persists, set AILAB_CONCURRENCY lower or try "
+        "again in a minute."
     ),
     "AI_SERVICE_FLOW_RESTRICTION": "is throttling its AI service. Try again in a minute.",
     "FILE_SIZE_EXCEEDS_LIMIT": "refused the image as larger than 5 MB.",
@@ -66,9 +70,13 @@ _CODE_ADVICE = {
 class AILabClient:
     """One configured AILabTools account: bytes in, bytes out. Methods block."""
 
-    def __init__(self, http: KeyedHttp, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, http: KeyedHttp, policy: RetryPolicy | None = None,
+        limit: AdaptiveLimit | None = None,
+    ) -> None:
         self._http = http
         self._policy = policy or RetryPolicy()
+        self._limit = limit
 
     def remove_objects_advanced(
         self, image: bytes, image_mime: str, mask_png: bytes, fields: dict[str, str]
@@ -105,7 +113,7 @@ class AILabClient:
         }
         return self._http.post(
             path, what=path.rsplit("/", 1)[-1], parse=self._parse, paid=True,
-            policy=self._policy, files=files, data=fields,
+            policy=self._policy, limit=self._limit, files=files, data=fields,
             headers={"ailabapi-api-key": self._http.key, "Accept": "application/json"},
         )
 
@@ -161,7 +169,7 @@ def _error_for(
     retryable = code in _RETRYABLE_CODES or (unknown and (status >= 500 or status == 429))
     return ProviderError(
         message, provider=PROVIDER, http_status=status, code=code or None,
-        retryable=retryable, retry_after=retry_after,
+        retryable=retryable, retry_after=retry_after, rate_limited=code in RATE_CODES,
     )
 
 

@@ -22,11 +22,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
 
+from ..concurrency import AdaptiveLimit
 from ..config import ProviderConfig
 from ..errors import Cancelled, ObjectRemovalError, ProviderError, redact
 from .bounded_http import DeadlinePassed, HttpReply, ReplyTooLarge, UnreadableEncoding, send
@@ -87,27 +89,32 @@ class KeyedHttp:
         parse: Callable[[HttpReply], T],
         paid: bool,
         policy: RetryPolicy,
+        limit: AdaptiveLimit | None = None,
+        hold: bool = True,
         **request_args: Any,
     ) -> T:
         """POST to `path` on the configured origin; `parse` the reply; retry what is safe.
 
         `paid`: the call itself is billed (or creates a billed job), so it is re-sent
         only after a failure that certainly did not bill (not sent, or refused).
+        `limit`: the account's adaptive limit, told of refusals and successes; with
+        `hold`, each attempt also waits for a slot of it.
         """
         url = self.config.base_url + path
 
         def attempt() -> T:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled("cancelled")
-            reply = self._send(url, what, request_args)
-            if 300 <= reply.status < 400:
-                raise ProviderError(
-                    f"{self.provider} {what}: answered with a redirect (HTTP {reply.status}); "
-                    "it is not followed, since the key would go with it. Check "
-                    f"{self.config.base_url_env} (now {self.config.base_url}).",
-                    provider=self.provider, http_status=reply.status,
-                )
-            return parse(reply)
+            with limit.hold(self.cancel) if limit is not None and hold else nullcontext():
+                try:
+                    result = self._exchange(url, what, parse, request_args)
+                except ProviderError as exc:
+                    if limit is not None and exc.rate_limited:
+                        limit.refused()
+                    raise
+            if limit is not None:
+                limit.succeeded()
+            return result
 
         def should_retry(exc: Exception) -> bool:
             if not isinstance(exc, ProviderError) or not exc.retryable:
@@ -132,6 +139,19 @@ class KeyedHttp:
         except ObjectRemovalError as exc:
             exc.args = (redact(str(exc), [self.key]),)
             raise
+
+    def _exchange(
+        self, url: str, what: str, parse: Callable[[HttpReply], T], request_args: dict[str, Any]
+    ) -> T:
+        reply = self._send(url, what, request_args)
+        if 300 <= reply.status < 400:
+            raise ProviderError(
+                f"{self.provider} {what}: answered with a redirect (HTTP {reply.status}); "
+                "it is not followed, since the key would go with it. Check "
+                f"{self.config.base_url_env} (now {self.config.base_url}).",
+                provider=self.provider, http_status=reply.status,
+            )
+        return parse(reply)
 
     def _send(self, url: str, what: str, request_args: dict[str, Any]) -> HttpReply:
         own_deadline = time.monotonic() + self.timeouts.total

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..concurrency import AdaptiveLimit
 from ..errors import ObjectRemovalError, ProviderError, quoted
 from ..provider_limits import EncodedImage
 from .bounded_http import HttpReply
@@ -82,6 +83,10 @@ class ModelsLabClient:
     def origin(self) -> str:
         return self._http.config.base_url
 
+    @property
+    def key(self) -> str:
+        return self._http.key
+
     def upload(self, image: EncodedImage) -> str:
         """Store a local image at ModelsLab; returns its URL (valid 24 h)."""
         data_url = f"data:{image.mime};base64," + base64.b64encode(image.data).decode("ascii")
@@ -93,11 +98,17 @@ class ModelsLabClient:
             )
         return urls[0]
 
-    def submit(self, endpoint: QueuedEndpoint, fields: dict[str, Any]) -> JobStatus:
-        """Queue a job at `endpoint`. Billed: never re-sent once it may have arrived."""
+    def submit(
+        self, endpoint: QueuedEndpoint, fields: dict[str, Any],
+        queue: AdaptiveLimit | None = None,
+    ) -> JobStatus:
+        """Queue a job at `endpoint`. Billed: never re-sent once it may have arrived.
+
+        `queue`, the account's adaptive queue limit, learns of queue-limit refusals.
+        """
         body = {**fields, "webhook": None, "track_id": None}
         reply = self._post(endpoint.submit_path, body, "submit", paid=True,
-                           policy=self._submit_policy)
+                           policy=self._submit_policy, queue=queue)
         return _job_status(reply, None)
 
     def fetch(self, endpoint: QueuedEndpoint, job_id: str) -> JobStatus:
@@ -123,10 +134,11 @@ class ModelsLabClient:
 
     def _post(
         self, path: str, body: dict[str, Any], what: str, *, paid: bool,
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy | None = None, queue: AdaptiveLimit | None = None,
     ) -> dict[str, Any]:
+        # The queue slot is held by the job itself (see modelslab_jobs), not per call.
         return self._http.post(
-            path, what=what, paid=paid, policy=policy or self._policy,
+            path, what=what, paid=paid, policy=policy or self._policy, limit=queue, hold=False,
             parse=lambda reply: parse_reply(reply, self._http.config.key_hint, what, paid),
             json={"key": self._http.key, **body}, headers={"Accept": "application/json"},
         )
@@ -186,6 +198,7 @@ def _refusal(
     return ProviderError(
         message, provider=PROVIDER, http_status=status, retryable=retryable,
         retry_after=retry_after, code=f"HTTP_{status}", maybe_billed=maybe_billed,
+        rate_limited=status == 429,
     )
 
 

@@ -19,7 +19,8 @@ import torch
 from ..clients.ailab import ADVANCED_PATH, BASIC_PATH, PRO_PATH, AILabClient
 from ..clients.keyed_http import KeyedHttp, Timeouts
 from ..compositing import grow_mask
-from ..config import Settings
+from ..concurrency import account_limit
+from ..config import AILAB_CEILING, AILAB_START, Settings
 from ..errors import ObjectRemovalError
 from ..image_codec import decode_image, encode_mask_png, resize_mask, resize_rgb
 from ..mask_parameters import QUALITIES, MaskInputs
@@ -111,12 +112,16 @@ class _AILabProvider:
 
         http = KeyedHttp(settings.ailab, timeouts=TIMEOUTS, cancel=env.ctx.cancel_event,
                          on_retry=on_retry)
-        self._client = AILabClient(http)
+        self._ceiling = settings.ailab_concurrency or AILAB_CEILING
+        limit = account_limit("ailab", settings.ailab.base_url, http.key,
+                              start=min(AILAB_START, self._ceiling), ceiling=self._ceiling)
+        self._client = AILabClient(http, limit=limit)
         self._cache = ResultCache(settings.cache_dir / "ailab")
 
     @property
     def concurrency(self) -> int:
-        return self._settings.ailab_concurrency
+        # Each call waits for the account's learnt limit; this only bounds the threads.
+        return self._ceiling
 
     def _encode(self, rgb: np.ndarray, hole: np.ndarray) -> tuple[EncodedImage, bytes, float]:
         """The image and mask as sent, and how many input pixels one sent pixel spans."""

@@ -17,7 +17,7 @@ import torch
 
 from ..clients.modelslab import MASK_REMOVAL, UPLOAD_LIMIT_BYTES, JobStatus, ModelsLabClient
 from ..compositing import grow_mask
-from ..config import Settings
+from ..config import MODELSLAB_CEILING, Settings
 from ..errors import JobTimeoutError
 from ..image_codec import decode_image, encode_mask_png, resize_mask, resize_rgb
 from ..modelslab_jobs import ModelsLabJobs
@@ -58,7 +58,8 @@ class ModelsLabMaskProvider:
 
     @property
     def concurrency(self) -> int:
-        return self._settings.modelslab_queue_limit
+        # Jobs wait for a slot of the account's learnt queue limit; this bounds the tasks.
+        return self._settings.modelslab_queue_limit or MODELSLAB_CEILING
 
     def prepare(self, rgb: np.ndarray, hole: np.ndarray) -> MaskJobRequest:
         height, width = hole.shape
@@ -80,7 +81,8 @@ class ModelsLabMaskProvider:
         def submit(client: ModelsLabClient) -> JobStatus:
             image_url = client.upload(request.image)
             mask_url = client.upload(request.mask)
-            return client.submit(MASK_REMOVAL, {"init_image": image_url, "mask_image": mask_url})
+            return client.submit(MASK_REMOVAL, {"init_image": image_url, "mask_image": mask_url},
+                                 queue=self._jobs.queue)
 
         jobs = self._jobs
         status: JobStatus | None = None

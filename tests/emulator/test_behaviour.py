@@ -51,3 +51,20 @@ def test_latency_moves_a_manual_clock_on_api_answers_only(
     assert requests.get(url, timeout=5).status_code == 200
     assert clock.now() - before == pytest.approx(40)  # the CDN adds no latency
     assert time.perf_counter() - started < 5  # and nobody waited 40 s
+
+
+def test_ailab_refuses_calls_beyond_its_concurrency(real_emu: ProviderEmulator) -> None:
+    import threading
+
+    from emulator_helpers import good_ailab
+
+    real_emu.behaviour.update({"ailab_concurrency": 2, "latency": 0.5})
+    codes: list[int] = []
+    threads = [threading.Thread(target=lambda: codes.append(good_ailab(real_emu).status_code))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200, 200, 429, 429]
+    assert good_ailab(real_emu).status_code == 200  # the crowd has gone
