@@ -1,9 +1,15 @@
 """Paid-for results kept on disk, so the same request is never paid for twice.
 
-ComfyUI caches node outputs only while the server runs; this survives
-restarts, cancelled runs and edits elsewhere in the graph. Entries are keyed
-by a hash of exactly what was sent (and where), written atomically, and the
-least recently used ones go first when the folder grows past its cap.
+ComfyUI caches node outputs only while the server runs; this survives restarts,
+cancelled runs and edits elsewhere in the graph. Entries are keyed by a hash of
+exactly what was sent (and where), written atomically, and the least recently used
+go first when the folder grows past its cap.
+
+An index of the folder (sizes, in order of use) is kept in memory, one per folder
+and process, so a write costs the same with ten files kept or a hundred thousand:
+the folder is scanned once, and again at most every RESCAN_SECONDS (another ComfyUI
+process may share it), never on every write.
+Pruning goes down to PRUNE_TO of the cap, so it does not run on every write either.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import hashlib
 import logging
 import os
 import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from .atomic_files import write_atomically
@@ -19,6 +28,8 @@ from .atomic_files import write_atomically
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+PRUNE_TO = 0.9
+RESCAN_SECONDS = 60.0
 
 
 def request_key(*parts: bytes | str) -> str:
@@ -38,18 +49,20 @@ class ResultCache:
     def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._directory = directory
         self._max_bytes = max_bytes
-        self._lock = threading.Lock()
+        self._index = _index_of(directory)
 
     def get(self, key: str) -> bytes | None:
         path = self._path(key)
         try:
             data = path.read_bytes()
         except OSError:
+            self._index.forget(key)
             return None
         try:
-            os.utime(path)  # mark as recently used
+            os.utime(path)  # recently used, for other processes' scans too
         except OSError:
             pass
+        self._index.used(key, len(data))
         return data
 
     def contains(self, key: str) -> bool:
@@ -62,26 +75,77 @@ class ResultCache:
         except OSError as exc:
             log.warning("could not keep a result in %s: %s", self._directory, exc)
             return
-        self._prune()
+        self._index.used(key, len(data))
+        if self._index.total > self._max_bytes or self._index.stale():
+            self._index.prune(self._max_bytes, self._path)
 
     def _path(self, key: str) -> Path:
         if not key.isalnum():
             raise ValueError("cache keys are hex digests or numeric ids")
         return self._directory / key[:2] / key
 
-    def _prune(self) -> None:
+
+class _FolderIndex:
+    """Sizes of the kept files, least recently used first."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, int] | None = None
+        self._scanned_at = -float("inf")
+        self.total = 0
+
+    def used(self, key: str, size: int) -> None:
         with self._lock:
-            try:
-                files = [p for p in self._directory.glob("*/*") if p.is_file()]
-                stats = [(p, p.stat()) for p in files]
-            except OSError:
-                return
-            total = sum(s.st_size for _, s in stats)
-            for path, stat in sorted(stats, key=lambda item: item[1].st_mtime):
-                if total <= self._max_bytes:
-                    break
+            entries = self._loaded()
+            self.total += size - entries.pop(key, 0)
+            entries[key] = size
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            if self._entries is not None and key in self._entries:
+                self.total -= self._entries.pop(key)
+
+    def stale(self) -> bool:
+        return time.monotonic() - self._scanned_at > RESCAN_SECONDS
+
+    def prune(self, max_bytes: int, path_of: Callable[[str], Path]) -> None:
+        with self._lock:
+            if self.stale():
+                self._entries = None  # see what other processes added or removed
+            entries = self._loaded()
+            while entries and self.total > max_bytes * PRUNE_TO:
+                key, size = entries.popitem(last=False)
+                self.total -= size
                 try:
-                    path.unlink()
-                    total -= stat.st_size
+                    path_of(key).unlink()
                 except OSError:
-                    pass
+                    pass  # already gone (another process pruned it)
+
+    def _loaded(self) -> OrderedDict[str, int]:
+        if self._entries is None:
+            found: list[tuple[float, str, int]] = []
+            try:
+                for folder in os.scandir(self._directory):
+                    if not folder.is_dir():
+                        continue
+                    for entry in os.scandir(folder.path):
+                        if entry.is_file() and not entry.name.startswith("."):
+                            stat = entry.stat()
+                            found.append((stat.st_mtime, entry.name, stat.st_size))
+            except OSError:
+                pass  # a missing folder holds nothing yet
+            found.sort()
+            self._entries = OrderedDict((name, size) for _, name, size in found)
+            self.total = sum(self._entries.values())
+            self._scanned_at = time.monotonic()
+        return self._entries
+
+
+_indexes_lock = threading.Lock()
+_indexes: dict[str, _FolderIndex] = {}
+
+
+def _index_of(directory: Path) -> _FolderIndex:
+    with _indexes_lock:
+        return _indexes.setdefault(os.path.abspath(directory), _FolderIndex(directory))

@@ -46,3 +46,28 @@ def test_job_store_remembers_forgets_and_expires(tmp_path):
 
     record.write_text("{not json")
     assert store.find(fingerprint) is None  # a damaged record is ignored, not fatal
+
+
+def test_a_second_process_sharing_the_folder_is_seen_when_pruning(tmp_path, monkeypatch):
+    from object_removal import result_cache
+
+    cache = ResultCache(tmp_path, max_bytes=1000)
+    cache.put(request_key("ours"), b"o" * 400)
+    # Another process writes straight into the folder; this one's index does not know.
+    other = request_key("theirs")
+    (tmp_path / other[:2]).mkdir(exist_ok=True)
+    (tmp_path / other[:2] / other).write_bytes(b"t" * 400)
+    os.utime(tmp_path / other[:2] / other, (time.time() - 1000, time.time() - 1000))
+    monkeypatch.setattr(result_cache, "RESCAN_SECONDS", 0.0)
+    cache.put(request_key("new"), b"n" * 400)  # 1200 > 1000: prune, after a rescan
+    assert not cache.contains(other)  # the oldest, whoever wrote it
+    assert cache.contains(request_key("ours")) and cache.contains(request_key("new"))
+
+
+def test_the_cache_stays_within_its_cap_over_many_writes(tmp_path):
+    cache = ResultCache(tmp_path, max_bytes=50_000)
+    for number in range(2000):
+        cache.put(request_key(str(number)), b"x" * 100)
+    kept = sum(p.stat().st_size for p in tmp_path.glob("*/*"))
+    assert 0.8 * 50_000 <= kept <= 50_000
+    assert cache.contains(request_key("1999")) and not cache.contains(request_key("0"))
