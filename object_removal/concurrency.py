@@ -37,6 +37,7 @@ class AdaptiveLimit:
         self._limit = float(min(max(start, floor), self.ceiling))
         self._in_flight = 0
         self._last_decrease = -float("inf")
+        self._successes = 0
 
     @property
     def limit(self) -> int:
@@ -68,14 +69,18 @@ class AdaptiveLimit:
         with self._condition:
             now = time.monotonic()
             if now - self._last_decrease >= DECREASE_SPACING_SECONDS:
-                self._limit = max(float(self.floor), self._limit / 2)
+                self._limit = max(float(self.floor), float(int(self._limit / 2)))
                 self._last_decrease = now
+                self._successes = 0
 
     def succeeded(self) -> None:
         """One more call went through: grow by one per `limit` successes."""
         with self._condition:
-            self._limit = min(float(self.ceiling), self._limit + 1 / max(1.0, self._limit))
-            self._condition.notify_all()
+            self._successes += 1
+            if self._successes >= int(self._limit):
+                self._successes = 0
+                self._limit = min(float(self.ceiling), self._limit + 1)
+                self._condition.notify_all()
 
     @contextmanager
     def hold(self, cancel: threading.Event | None = None) -> Iterator[None]:

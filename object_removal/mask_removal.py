@@ -5,6 +5,9 @@ Order of work, chosen so that nothing is paid for that was bound to fail: pair t
 batches and check every input and parameter, skip pairs whose mask is empty (no
 call, input returned as is), prepare every request (limits, encoding), and only
 then fill them, a few at a time. Identical requests in a batch are filled once.
+What the run would cost is known before any paid call (results kept from earlier
+runs are free), so a budget can refuse it with nothing sent; what it did cost goes
+to the status line and to `ctx.spend`.
 """
 
 from __future__ import annotations
@@ -20,9 +23,16 @@ from .compositing import composite, default_feather, feather_weights
 from .config import Settings, load_settings
 from .errors import batch_item, naming_batch_item
 from .mask_parameters import MaskInputs
-from .providers.base import FillProvider, FillRequest, ProviderEnvironment
+from .providers.base import (
+    Filled,
+    FillProvider,
+    FillRequest,
+    ProviderEnvironment,
+    ProviderSpec,
+)
 from .providers.registry import provider_spec
 from .run_context import RunContext, gather_all
+from .spending import Spend, check_budget, spend_for
 from .tensors import binary_mask, from_uint8, image_batch, mask_batch, pair_batches, to_uint8
 
 
@@ -33,6 +43,65 @@ class MaskRemovalOptions:
     composite: bool = True
     stretch_mask: bool = False
     """Fit a mask of another aspect ratio by stretching it (else that is an error)."""
+    budget: int | None = None
+    """The most this run may spend; None: the setting (OBJECT_REMOVAL_BUDGET)."""
+
+
+@dataclass
+class _Plan:
+    """A run worked out and checked, with nothing sent yet."""
+
+    spec: ProviderSpec
+    provider: FillProvider[Any] | None
+    env: ProviderEnvironment
+    pairs: list[tuple[int, int]]
+    holes: dict[int, np.ndarray]
+    outputs: list[torch.Tensor]
+    requests: dict[int, FillRequest]
+    runner_of: dict[int, int]
+
+    @property
+    def unique(self) -> list[int]:
+        return sorted(set(self.runner_of.values()))
+
+    def to_pay(self) -> Spend:
+        """What filling the requests would cost now (kept results are free)."""
+        unique = self.unique
+        if self.provider is None or self.spec.credits_per_call == 0:
+            return spend_for(0, len(unique), self.spec.credits_per_call)
+        paying = sum(not self.provider.already_paid(self.requests[i]) for i in unique)
+        return spend_for(paying, len(unique) - paying, self.spec.credits_per_call)
+
+
+def _plan(image: torch.Tensor, mask: torch.Tensor, options: MaskRemovalOptions,
+          ctx: RunContext, settings: Settings | None) -> _Plan:
+    images = image_batch(image)
+    masks = mask_batch(mask)
+    pairs = pair_batches(images.shape[0], masks.shape[0])
+    spec = provider_spec(options.provider)
+    params = spec.parameters(options.inputs)
+    height, width = images.shape[1:3]
+    holes = {j: binary_mask(masks[j], height, width, options.stretch_mask)
+             for j in {j for _, j in pairs}}
+    env = ProviderEnvironment(ctx=ctx, composite=options.composite,
+                              settings=lambda: settings or load_settings())
+    plan = _Plan(spec, None, env, pairs, holes, [images[i] for i, _ in pairs], {}, {})
+    todo = [index for index, (_, j) in enumerate(pairs) if holes[j].any()]
+    if not todo:
+        return plan  # nothing to remove: no provider, no key needed
+    plan.provider = spec.build(params, env)
+    for index in todo:
+        i, j = pairs[index]
+        with naming_batch_item(index, len(pairs)):
+            plan.requests[index] = plan.provider.prepare(to_uint8(images[i]), holes[j])
+    plan.runner_of = _runners(plan.requests)
+    return plan
+
+
+def planned_spend(image: torch.Tensor, mask: torch.Tensor, options: MaskRemovalOptions,
+                  ctx: RunContext, settings: Settings | None = None) -> Spend:
+    """What `remove_by_mask` would cost now, worked out without sending anything."""
+    return _plan(image, mask, options, ctx, settings).to_pay()
 
 
 async def remove_by_mask(
@@ -43,44 +112,46 @@ async def remove_by_mask(
     settings: Settings | None = None,
 ) -> torch.Tensor:
     """(B, H, W, 3) result: B = max(images, masks), the input's exact size."""
-    images = image_batch(image)
-    masks = mask_batch(mask)
-    pairs = pair_batches(images.shape[0], masks.shape[0])
-    spec = provider_spec(options.provider)
-    params = spec.parameters(options.inputs)
-
-    height, width = images.shape[1:3]
-    holes = {j: binary_mask(masks[j], height, width, options.stretch_mask)
-             for j in {j for _, j in pairs}}
-    outputs = [images[i] for i, _ in pairs]
-    todo = [index for index, (_, j) in enumerate(pairs) if holes[j].any()]
-    if not todo:
+    plan = _plan(image, mask, options, ctx, settings)
+    spec, provider, outputs = plan.spec, plan.provider, plan.outputs
+    if provider is None:
         ctx.status("nothing to remove: the mask is empty")
         return torch.stack(outputs)  # a copy: the input is never handed back to be mutated
+    if spec.credits_per_call != 0:  # a free provider needs no budget (nor settings)
+        budget = options.budget if options.budget is not None else plan.env.settings().budget
+        check_budget(plan.to_pay(), budget, spec.label)
 
-    env = ProviderEnvironment(ctx=ctx, composite=options.composite,
-                              settings=lambda: settings or load_settings())
-    provider = spec.build(params, env)
-    requests: dict[int, FillRequest] = {}
-    for index in todo:
-        i, j = pairs[index]
-        with naming_batch_item(index, len(pairs)):
-            requests[index] = provider.prepare(to_uint8(images[i]), holes[j])
+    unique = plan.unique
+    filled = await _fill_all(provider, spec.name, {i: plan.requests[i] for i in unique},
+                             len(plan.pairs), ctx)
+    paid = sum(f.paid for f in filled.values())
+    spent = spend_for(paid, len(unique) - paid, spec.credits_per_call)
+    ctx.spend.add(spent)
 
-    results = await _fill_all(provider, spec.name, requests, len(pairs), ctx)
-
+    height, width = outputs[0].shape[:2]
     feather = default_feather(height, width)
     weights: dict[tuple[int, int], torch.Tensor] = {}  # one mask often serves many images
-    for index, result in results.items():
-        filled = from_uint8(result)
+    for index, runner in plan.runner_of.items():
+        result = from_uint8(filled[runner].rgb)
         if options.composite:
-            j, radius = pairs[index][1], requests[index].changed_radius
+            j, radius = plan.pairs[index][1], plan.requests[index].changed_radius
             if (j, radius) not in weights:
-                weights[j, radius] = feather_weights(torch.from_numpy(holes[j]), radius, feather)
-            filled = composite(outputs[index], filled, weights[j, radius])
-        outputs[index] = filled
-    ctx.status(f"{spec.name}: done")
+                weights[j, radius] = feather_weights(torch.from_numpy(plan.holes[j]), radius,
+                                                     feather)
+            result = composite(outputs[index], result, weights[j, radius])
+        outputs[index] = result
+    cost = "free" if spec.credits_per_call == 0 else spent.describe()
+    ctx.status(f"{spec.name}: done, {cost}")
     return torch.stack(outputs)
+
+
+def _runners(requests: dict[int, FillRequest]) -> dict[int, int]:
+    """For each request, the first identical one (same cache key): filled once for all."""
+    first_with_key: dict[str, int] = {}
+    return {
+        index: first_with_key.setdefault(request.cache_key, index) if request.cache_key else index
+        for index, request in requests.items()
+    }
 
 
 async def _fill_all(
@@ -89,30 +160,22 @@ async def _fill_all(
     requests: dict[int, FillRequest],
     batch_size: int,
     ctx: RunContext,
-) -> dict[int, np.ndarray]:
-    """Fill the requests, a few at a time; the same request is filled once."""
-    # Identical requests (same cache key) share the fill of the first of them.
-    first_with_key: dict[str, int] = {}
-    runner_of = {
-        index: first_with_key.setdefault(request.cache_key, index) if request.cache_key else index
-        for index, request in requests.items()
-    }
-    unique = sorted(set(runner_of.values()))
-
+) -> dict[int, Filled]:
+    """Fill the requests side by side, at most `provider.concurrency` at a time."""
     limit = asyncio.Semaphore(provider.concurrency)
     finished = 0
-    ctx.progress(0, len(unique))
+    ctx.progress(0, len(requests))
 
-    async def fill_one(index: int) -> np.ndarray:
+    async def fill_one(index: int) -> Filled:
         nonlocal finished
         async with limit:
             ctx.status(f"{name}: {batch_item(index, batch_size)} ...")
             with naming_batch_item(index, batch_size):
                 result = await provider.fill(requests[index], ctx)
         finished += 1
-        ctx.progress(finished, len(unique))
+        ctx.progress(finished, len(requests))
         return result
 
-    done = await gather_all([fill_one(index) for index in unique])
-    by_runner = dict(zip(unique, done, strict=True))
-    return {index: by_runner[runner] for index, runner in runner_of.items()}
+    indexes = sorted(requests)
+    done = await gather_all([fill_one(index) for index in indexes])
+    return dict(zip(indexes, done, strict=True))

@@ -79,8 +79,9 @@ class ModelsLabJobs:
         fingerprint: str | None,
         submit: Callable[[ModelsLabClient], JobStatus],
         label: str,
-    ) -> JobStatus:
-        """The remembered job for `fingerprint` if ModelsLab still has it, else a new one.
+    ) -> tuple[JobStatus, bool]:
+        """The remembered job for `fingerprint` if ModelsLab still has it, else a new one;
+        and whether it is new (billed now).
 
         `submit` uploads what it needs and submits (blocking). With `fingerprint`
         None nothing is resumed or remembered (a new result is wanted every time).
@@ -98,7 +99,7 @@ class ModelsLabJobs:
                     self._ctx.status(f"ModelsLab: resuming job {stored.job_id}")
                     waited = max(0.0, time.time() - stored.submitted_at)
                     self._started[stored.job_id] = time.monotonic() - waited
-                    return status
+                    return status, False
                 self._jobs.forget(fingerprint)
         started = time.monotonic()
         status = await run_blocking(self._ctx, lambda: submit(self.client))
@@ -107,7 +108,11 @@ class ModelsLabJobs:
         if status.job_id is not None and fingerprint:
             self._jobs.remember(fingerprint, status.job_id)
         self._ctx.status(f"ModelsLab: queued job {status.job_id} ({label})")
-        return status
+        return status, True
+
+    def remembers(self, fingerprint: str | None) -> bool:
+        """Whether a job for `fingerprint` was submitted before (it will be resumed)."""
+        return fingerprint is not None and self._jobs.find(fingerprint) is not None
 
     async def read(self, job_id: str | None) -> JobStatus:
         """The job's state now; polling.DeadlinePassed when the node's wait ran out first

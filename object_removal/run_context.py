@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from .errors import Cancelled
+from .spending import Spend
 
 T = TypeVar("T")
 
@@ -32,9 +33,12 @@ class RunContext:
         *,
         on_progress: Callable[[float, float], None] | None = None,
         on_status: Callable[[str], None] | None = None,
+        spend: Spend | None = None,
     ) -> None:
         # Set when the run is cancelled; worker threads wait on it between retries.
         self.cancel_event = threading.Event()
+        # What the run cost; a caller running several (the command line) may share one.
+        self.spend = spend if spend is not None else Spend()
         self._on_progress = on_progress
         self._on_status = on_status
 

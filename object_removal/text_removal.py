@@ -20,9 +20,13 @@ from .image_codec import decode_image, resize_rgb
 from .job_handle import JobReference, parse_job_reference
 from .modelslab_jobs import ModelsLabJobs
 from .polling import DeadlinePassed
-from .provider_limits import encode_within_bytes
+from .provider_limits import EncodedImage, encode_within_bytes
 from .run_context import RunContext, gather_all, run_blocking
+from .spending import Spend, check_budget, spend_for
 from .tensors import from_uint8, image_batch, to_uint8
+
+# ModelsLab bills per image by plan, not in credits: runs are counted in paid jobs.
+CREDITS_PER_JOB = None
 
 
 async def remove_by_text(
@@ -45,22 +49,21 @@ async def remove_by_text(
     count, height, width = images.shape[0], images.shape[1], images.shape[2]
 
     # Everything that can fail locally fails before the first paid call.
-    jobs = ModelsLabJobs(settings or load_settings(), ctx, INTERIOR_REMOVAL, deadline=deadline)
-    uploads = [
-        encode_within_bytes(to_uint8(images[i]), UPLOAD_LIMIT_BYTES, lossless=True)
-        for i in range(count)
-    ]
+    settings = settings or load_settings()
+    jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
+    uploads, fingerprints, planned = _uploads(images, name, jobs)
+    to_resume = planned.reused
+    check_budget(planned, settings.budget, "ModelsLab")
     job_ids: list[str | None] = [None] * count
-    finished = 0
+    finished = new_jobs = 0
 
     def handle() -> str:
         known = tuple(j for j in job_ids if j is not None)
         return JobReference(known, (width, height)).format()
 
     async def one(index: int) -> np.ndarray | None:
-        nonlocal finished
-        upload = uploads[index]
-        fingerprint = jobs.fingerprint(upload.mime, upload.data, name)
+        nonlocal finished, new_jobs
+        upload, fingerprint = uploads[index], fingerprints[index]
 
         def submit(client) -> JobStatus:
             url = client.upload(upload)
@@ -70,8 +73,9 @@ async def remove_by_text(
 
         with naming_batch_item(index, count):
             async with jobs.queue_slot():
-                status = await jobs.submit_or_resume(fingerprint, submit,
-                                                     batch_item(index, count))
+                status, new = await jobs.submit_or_resume(fingerprint, submit,
+                                                          batch_item(index, count))
+                new_jobs += new
                 job_ids[index] = status.job_id
                 if not wait:
                     if status.job_id is None:
@@ -85,7 +89,7 @@ async def remove_by_text(
             ctx.progress(finished, count)
             return await _result(jobs, status, ctx, (width, height))
 
-    ctx.status(f"ModelsLab: submitting {count} job{'s' if count > 1 else ''}")
+    ctx.status(_starting(count - to_resume, to_resume))
     try:
         results = await gather_all([one(i) for i in range(count)])
     except DeadlinePassed:
@@ -96,11 +100,39 @@ async def remove_by_text(
             "again: the same image and object name resume the same job, at no extra cost).",
             handle=handle(),
         ) from None
+    spent = spend_for(new_jobs, count - new_jobs, CREDITS_PER_JOB)
+    ctx.spend.add(spent)
     if not wait:
-        ctx.status(f"submitted: {handle()}", job=handle())
+        ctx.status(f"submitted, {spent.describe()}: {handle()}", job=handle())
         return images.clone(), handle()
-    ctx.status(f"done: {handle()}", job=handle())
+    ctx.status(f"done, {spent.describe()}: {handle()}", job=handle())
     return torch.stack([from_uint8(r) for r in results if r is not None]), handle()
+
+
+def planned_text_spend(image: torch.Tensor, object_name: str, ctx: RunContext,
+                       settings: Settings | None = None) -> Spend:
+    """What `remove_by_text` would cost now (remembered jobs resume for free)."""
+    jobs = ModelsLabJobs(settings or load_settings(), ctx, INTERIOR_REMOVAL)
+    return _uploads(image_batch(image), (object_name or "").strip(), jobs)[2]
+
+
+def _uploads(
+    images: torch.Tensor, name: str, jobs: ModelsLabJobs
+) -> tuple[list[EncodedImage], list[str], Spend]:
+    """Each image as it is uploaded (lossless when it fits: the provider's picture is what
+    comes back), the fingerprint of its job, and what submitting them would cost."""
+    uploads = [encode_within_bytes(to_uint8(image), UPLOAD_LIMIT_BYTES, lossless=True)
+               for image in images]
+    fingerprints = [jobs.fingerprint(u.mime, u.data, name) for u in uploads]
+    resumed = sum(jobs.remembers(f) for f in fingerprints)
+    return uploads, fingerprints, spend_for(len(uploads) - resumed, resumed, CREDITS_PER_JOB)
+
+
+def _starting(new: int, resumed: int) -> str:
+    parts = [f"submitting {new} job{'s' if new != 1 else ''}"] if new else []
+    if resumed:
+        parts.append(f"resuming {resumed} (no new charge)")
+    return "ModelsLab: " + ", ".join(parts)
 
 
 async def collect_result(

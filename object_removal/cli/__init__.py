@@ -34,16 +34,21 @@ from ..config import known_secrets, load_settings
 from ..errors import JobTimeoutError, ObjectRemovalError, redact
 from ..job_handle import parse_job_reference
 from ..mask_parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
-from ..mask_removal import MaskRemovalOptions, remove_by_mask
+from ..mask_removal import MaskRemovalOptions, planned_spend, remove_by_mask
+from ..providers.registry import provider_spec
 from ..run_context import RunContext
+from ..spending import Spend, check_budget
 from ..tensors import from_uint8, to_uint8
-from ..text_removal import collect_result, remove_by_text
+from ..text_removal import collect_result, planned_text_spend, remove_by_text
 from .arguments import COLLECT, parser
 from .image_files import encode_for, read_mask, read_rgb
 from .outputs import Work, check_targets, plan_files, single_target, write_result
 from .progress import ProgressBar
 
 __all__ = ["main", "read_mask", "read_rgb"]
+
+# A budget no run reaches: per image, after the whole run was checked.
+_NO_LIMIT = 10**18
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,11 +86,13 @@ def _remove(args: argparse.Namespace) -> None:
     work = plan_files(Path(args.input), Path(args.mask) if args.mask else None, args.output,
                       needs_mask=not args.object)
     check_targets(work, overwrite=args.overwrite)
+    spend = Spend()
+    _check_budget(args, inputs, work)
 
     progress = ProgressBar(len(work)) if len(work) > 1 else None
     for number, item in enumerate(work, start=1):
         started = time.monotonic()
-        result = asyncio.run(_remove_one(args, inputs, item))
+        result = asyncio.run(_remove_one(args, inputs, item, spend))
         write_result(item.target, encode_for(item.target, result))
         if progress:
             progress.update(number, item.source.name)
@@ -94,11 +101,37 @@ def _remove(args: argparse.Namespace) -> None:
     if progress:
         progress.finish()
         print(f"{len(work)} images -> {work[0].target.parent}")
+    if args.object or provider_spec(args.provider).credits_per_call != 0:
+        print(f"cost: {spend.describe()}")
 
 
-async def _remove_one(args: argparse.Namespace, inputs: MaskInputs, item: Work) -> np.ndarray:
+def _check_budget(args: argparse.Namespace, inputs: MaskInputs, work: list[Work]) -> None:
+    """The whole run's cost, worked out (no call sent) before its first paid call."""
+    budget = args.budget if args.budget is not None else load_settings().budget
+    if budget is None or (not args.object and provider_spec(args.provider).credits_per_call == 0):
+        return
+    planned = Spend()
+    for item in work:
+        image, ctx = from_uint8(read_rgb(item.source))[None], RunContext()
+        if args.object:
+            planned.add(planned_text_spend(image, args.object, ctx))
+        else:
+            mask = torch.from_numpy(read_mask(item.mask))[None]
+            planned.add(planned_spend(image, mask, _options(args, inputs), ctx))
+    check_budget(planned, budget, "modelslab" if args.object else args.provider)
+
+
+def _options(args: argparse.Namespace, inputs: MaskInputs) -> MaskRemovalOptions:
+    # The whole run's budget was checked up front; each image then spends within it.
+    return MaskRemovalOptions(provider=args.provider, inputs=inputs, composite=args.composite,
+                              stretch_mask=args.stretch_mask, budget=_NO_LIMIT)
+
+
+async def _remove_one(
+    args: argparse.Namespace, inputs: MaskInputs, item: Work, spend: Spend
+) -> np.ndarray:
     image = from_uint8(read_rgb(item.source))[None]
-    ctx = RunContext(on_status=_status_printer(args.verbose))
+    ctx = RunContext(on_status=_status_printer(args.verbose), spend=spend)
     if args.object:
         result, job = await remove_by_text(
             image, args.object, wait=True, timeout=args.timeout, ctx=ctx
@@ -111,9 +144,7 @@ async def _remove_one(args: argparse.Namespace, inputs: MaskInputs, item: Work) 
     if not bool((mask >= 0.5).any()):
         print(f"warning: the mask {item.mask} marks nothing to remove; {item.target} is the "
               "image unchanged.", file=sys.stderr)
-    options = MaskRemovalOptions(provider=args.provider, inputs=inputs,
-                                 composite=args.composite, stretch_mask=args.stretch_mask)
-    result = await remove_by_mask(image, mask, options, ctx)
+    result = await remove_by_mask(image, mask, _options(args, inputs), ctx)
     return to_uint8(result[0])
 
 

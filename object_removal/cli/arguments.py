@@ -33,6 +33,10 @@ def parser() -> argparse.ArgumentParser:
                                                "removed/")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that exist already (never an input)")
+    parser.add_argument("--budget", type=int, metavar="N",
+                        help="refuse, before any paid call, a run that would cost more than "
+                             "N credits (or N paid calls where a provider does not price in "
+                             "credits); default: OBJECT_REMOVAL_BUDGET, else no limit")
     parser.add_argument("--stretch-mask", action="store_true",
                         help="fit a mask of another aspect ratio by stretching it (else an error)")
     settings = parser.add_argument_group("removal settings (as MaskObjectRemove's inputs)")

@@ -29,6 +29,7 @@ from ..result_cache import ResultCache, request_key
 from ..run_context import RunContext, run_blocking
 from .base import (
     RESAMPLING_MARGIN,
+    Filled,
     FillRequest,
     ProviderEnvironment,
     ProviderSpec,
@@ -140,15 +141,20 @@ class _AILabProvider:
         return request_key(self._settings.ailab.base_url, path, image.mime, image.data,
                            mask_png, *fields)
 
-    async def fill(self, request: AILabRequest, ctx: RunContext) -> np.ndarray:
-        def result() -> np.ndarray:
+    def already_paid(self, request: AILabRequest) -> bool:
+        return request.cache_key is not None and self._cache.contains(request.cache_key)
+
+    async def fill(self, request: AILabRequest, ctx: RunContext) -> Filled:
+        def result() -> Filled:
             data = self._cache.get(request.cache_key) if request.cache_key else None
+            paid = data is None
             if data is None:
                 data = self._call(request)
                 # Kept even when the run was cancelled meanwhile: it is paid for.
                 if request.cache_key:
                     self._cache.put(request.cache_key, data)
-            return resize_rgb(decode_image(data, "AILabTools' result"), *request.size)
+            rgb = resize_rgb(decode_image(data, "AILabTools' result"), *request.size)
+            return Filled(rgb, paid)
 
         return await run_blocking(ctx, result)
 

@@ -53,6 +53,15 @@ class FillRequest:
     where compositing takes the provider's pixels."""
 
 
+@dataclass(frozen=True)
+class Filled:
+    """A filled request: the (H, W, 3) uint8 result at the input's size, and whether this
+    run paid for it (False: a kept copy, a resumed job, or a free provider)."""
+
+    rgb: np.ndarray
+    paid: bool
+
+
 R = TypeVar("R", bound=FillRequest)
 P = TypeVar("P")
 
@@ -70,8 +79,12 @@ class FillProvider(Protocol[R]):
         encoded; raises ObjectRemovalError for anything the provider would refuse."""
         ...
 
-    async def fill(self, request: R, ctx: RunContext) -> np.ndarray:
-        """The (H, W, 3) uint8 result at the input's size."""
+    def already_paid(self, request: R) -> bool:
+        """Whether filling `request` needs no new paid call (a kept result, a job to
+        resume, a free provider): for the run's cost, before anything is sent."""
+        ...
+
+    async def fill(self, request: R, ctx: RunContext) -> Filled:
         ...
 
 

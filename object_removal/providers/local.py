@@ -11,7 +11,7 @@ from ..compositing import grow_mask
 from ..inpainting import inpaint_locally
 from ..result_cache import request_key
 from ..run_context import RunContext, run_blocking
-from .base import FillRequest, ProviderEnvironment, ProviderSpec, SeedAndDilation
+from .base import Filled, FillRequest, ProviderEnvironment, ProviderSpec, SeedAndDilation
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,10 +39,14 @@ class LocalProvider:
         return LocalRequest(cache_key=key, changed_radius=self._params.dilate_size,
                             rgb=rgb, grown_hole=grown)
 
-    async def fill(self, request: LocalRequest, ctx: RunContext) -> np.ndarray:
-        return await run_blocking(
+    def already_paid(self, request: LocalRequest) -> bool:
+        return True  # free
+
+    async def fill(self, request: LocalRequest, ctx: RunContext) -> Filled:
+        rgb = await run_blocking(
             ctx, lambda: inpaint_locally(request.rgb, request.grown_hole, seed=self._params.seed)
         )
+        return Filled(rgb, paid=False)
 
 
 SPECS: tuple[ProviderSpec, ...] = (

@@ -26,6 +26,7 @@ from ..provider_limits import EncodedImage, encode_within_bytes
 from ..run_context import RunContext, run_blocking
 from .base import (
     RESAMPLING_MARGIN,
+    Filled,
     FillRequest,
     ProviderEnvironment,
     ProviderSpec,
@@ -77,7 +78,10 @@ class ModelsLabMaskProvider:
             image=image, mask=mask, size=(width, height), fingerprint=fingerprint,
         )
 
-    async def fill(self, request: MaskJobRequest, ctx: RunContext) -> np.ndarray:
+    def already_paid(self, request: MaskJobRequest) -> bool:
+        return self._jobs.remembers(request.fingerprint)
+
+    async def fill(self, request: MaskJobRequest, ctx: RunContext) -> Filled:
         def submit(client: ModelsLabClient) -> JobStatus:
             image_url = client.upload(request.image)
             mask_url = client.upload(request.mask)
@@ -88,7 +92,8 @@ class ModelsLabMaskProvider:
         status: JobStatus | None = None
         try:
             async with jobs.queue_slot():
-                status = await jobs.submit_or_resume(request.fingerprint, submit, "mask removal")
+                status, paid = await jobs.submit_or_resume(request.fingerprint, submit,
+                                                           "mask removal")
                 status = await jobs.wait(status, self._deadline, request.fingerprint)
         except DeadlinePassed:
             job = status.job_id if status is not None else "?"
@@ -100,9 +105,9 @@ class ModelsLabMaskProvider:
             ) from None
         data = await jobs.result_bytes(status)
 
-        def decoded() -> np.ndarray:
+        def decoded() -> Filled:
             rgb = decode_image(data, f"ModelsLab's result for job {status.job_id}")
-            return resize_rgb(rgb, *request.size)
+            return Filled(resize_rgb(rgb, *request.size), paid)
 
         return await run_blocking(ctx, decoded)
 

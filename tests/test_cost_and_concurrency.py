@@ -1,0 +1,141 @@
+"""What a run costs (said, and capped by a budget before any paid call), and how many
+calls go out at once (learnt from the provider's refusals)."""
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from object_removal.cli import main
+from object_removal.concurrency import AdaptiveLimit, account_limit
+from object_removal.errors import ObjectRemovalError
+from object_removal.mask_parameters import MaskInputs
+from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask
+from object_removal.run_context import RunContext
+from object_removal.text_removal import remove_by_text
+from support import AILAB_KEY, disc_mask, image_tensor, photo_like, run
+
+
+def photos(count, size=(80, 96)):
+    return image_tensor(*(photo_like(*size, seed=s) for s in range(count)))
+
+
+def remove(images, provider="ailab", budget=None, statuses=None, settings=None, **inputs):
+    ctx = RunContext(on_status=(statuses.append if statuses is not None else None))
+    options = MaskRemovalOptions(provider=provider, inputs=MaskInputs(**inputs), budget=budget)
+    mask = disc_mask(images.shape[1], images.shape[2], 40, 48, 10)
+    return run(remove_by_mask(images, mask, options, ctx, settings=settings)), ctx
+
+
+def test_the_status_says_what_a_run_cost_and_what_came_from_the_cache(settings, emulator):
+    statuses = []
+    _, ctx = remove(photos(2), statuses=statuses, settings=settings)
+    assert statuses[-1] == "ailab: done, 2 paid calls, 40 credits"
+    assert (ctx.spend.paid_calls, ctx.spend.credits, ctx.spend.reused) == (2, 40, 0)
+    statuses.clear()
+    _, ctx = remove(photos(3), statuses=statuses, settings=settings)
+    assert statuses[-1] == "ailab: done, 1 paid call, 20 credits; 2 from cache, 0 credits"
+    assert len(emulator.requests("ailab")) == 3
+    statuses.clear()
+    remove(photos(1), provider="local", statuses=statuses, dilate_size=3)
+    assert statuses[-1] == "local: done, free"
+
+
+def test_a_budget_refuses_a_run_before_any_paid_call(settings, emulator, monkeypatch):
+    monkeypatch.setenv("OBJECT_REMOVAL_BUDGET", "30")
+    with pytest.raises(ObjectRemovalError, match="would cost 40 credits .*budget of 30 "
+                                                 "credits.*nothing was sent"):
+        remove(photos(2))
+    assert emulator.requests() == []
+    remove(photos(1))  # 20: within
+    remove(photos(2))  # 20 new + 1 kept (free): within
+    assert len(emulator.requests("ailab")) == 2
+    with pytest.raises(ObjectRemovalError, match="would cost 35 credits"):
+        remove(photos(1, (64, 64)), provider="ailab-pro")
+    assert emulator.requests("ailab_pro") == []
+
+
+def test_a_budget_counts_paid_jobs_where_a_provider_prices_per_image(
+        settings, emulator, monkeypatch):
+    monkeypatch.setenv("OBJECT_REMOVAL_BUDGET", "1")
+    emulator.behaviour.job_seconds = 0
+    with pytest.raises(ObjectRemovalError, match="would cost 2 paid calls"):
+        run(remove_by_text(photos(2), "lamp", wait=True, timeout=30, ctx=RunContext()))
+    assert emulator.requests() == []
+
+
+def test_the_command_line_checks_the_whole_runs_budget_and_sums_up(tmp_path, settings,
+                                                                    emulator, capsys):
+    folder, masks = tmp_path / "in", tmp_path / "masks"
+    folder.mkdir(), masks.mkdir()
+    for seed in range(3):
+        Image.fromarray(photo_like(80, 96, seed)).save(folder / f"{seed}.png")
+        mask = np.zeros((80, 96), np.uint8)
+        mask[30:50, 40:60] = 255
+        Image.fromarray(mask).save(masks / f"{seed}.png")
+    args = ["ailab-basic", str(folder), "--mask", str(masks), "-o", str(tmp_path / "out")]
+    assert main([*args, "--budget", "10"]) == 1
+    assert "would cost 15 credits" in capsys.readouterr().err
+    assert emulator.requests() == [] and not any((tmp_path / "out").glob("*"))
+    assert main([*args, "--budget", "15"]) == 0
+    assert "cost: 3 paid calls, 15 credits" in capsys.readouterr().out
+    assert main([*args, "--overwrite"]) == 0  # all kept: free
+    assert "cost: 0 paid calls, 0 credits; 3 from cache, 0 credits" in capsys.readouterr().out
+
+
+# --- adaptive concurrency -------------------------------------------------------------------
+
+
+def test_limits_halve_on_refusal_and_grow_on_success():
+    limit = AdaptiveLimit(start=8, ceiling=16)
+    limit.refused()
+    assert limit.limit == 4
+    limit.refused()  # the same crowding, moments later: no second halving
+    assert limit.limit == 4
+    for _ in range(4 + 5 + 6):
+        limit.succeeded()
+    assert limit.limit == 7
+    for _ in range(1000):
+        limit.succeeded()
+    assert limit.limit == 16  # never past the ceiling
+
+
+def test_one_limit_per_account_is_shared_and_its_ceiling_follows_the_setting():
+    first = account_limit("ailab", "https://x", "key-one", start=8, ceiling=32)
+    assert account_limit("ailab", "https://x", "key-one", start=1, ceiling=32) is first
+    assert account_limit("ailab", "https://x", "key-two", start=8, ceiling=32) is not first
+    account_limit("ailab", "https://x", "key-one", start=8, ceiling=3)
+    assert first.limit == 3
+
+
+def test_slots_are_never_more_than_the_limit_across_threads():
+    limit = AdaptiveLimit(start=3, ceiling=3)
+    peak, current, lock = [0], [0], threading.Lock()
+
+    def work():
+        with limit.hold():
+            with lock:
+                current[0] += 1
+                peak[0] = max(peak[0], current[0])
+            threading.Event().wait(0.02)
+            with lock:
+                current[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 3 and limit.in_flight == 0
+
+
+def test_a_batch_meeting_a_concurrency_refusal_completes(settings, emulator):
+    emulator.behaviour.update({"ailab_concurrency": 4, "latency": 0.5})
+    result, ctx = remove(photos(8), settings=settings)
+    assert result.shape == (8, 80, 96, 3)
+    assert ctx.spend.paid_calls == 8
+    answers = emulator.requests("ailab")
+    assert len(answers) > 8  # some were refused (and sent again: refusals bill nothing)
+    learnt = account_limit("ailab", settings.ailab.base_url, AILAB_KEY, start=12, ceiling=32)
+    assert learnt.limit < 12
