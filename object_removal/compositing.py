@@ -3,13 +3,16 @@
 Generative providers re-render the whole picture; compositing keeps their
 pixels only where they removed something, so the rest of the image keeps its
 quality. Beyond the grown mask plus the feather the output is the input,
-bit for bit. Pure torch, no I/O.
+bit for bit. No I/O. Masks are grown with numpy on bool arrays (a few shifted ORs
+per step): far cheaper than float tensor operations for these many small steps.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -49,35 +52,51 @@ def grow_mask(mask: torch.Tensor, radius: int) -> torch.Tensor:
 
 def _grow_exactly(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """Alternating 3x3 square and cross steps: an octagon of inscribed radius `radius`."""
-    grown = torch.zeros_like(mask, dtype=torch.bool)
+    grown = np.zeros(tuple(mask.shape), dtype=bool)
     box = _bounding_box(mask, margin=radius + 1)
     if box is None:
-        return grown
+        return torch.from_numpy(grown)
     y0, y1, x0, x1 = box
-    region = mask[y0:y1, x0:x1].to(torch.bool)
+    region = mask[y0:y1, x0:x1].to(torch.bool).numpy()
     for step in range(max(0, radius)):
         region = _grow_one(region, square=step % 2 == 0)
     grown[y0:y1, x0:x1] = region
-    return grown
+    return torch.from_numpy(grown)
 
 
-def feather_weights(mask: torch.Tensor, grow: int, feather: int) -> torch.Tensor:
-    """(H, W) float32 weights: 1 on `mask` grown by `grow`, a linear ramp down over
-    the next `feather` pixels, and exactly 0 beyond.
-    """
-    height, width = mask.shape
-    weights = torch.zeros((height, width), dtype=torch.float32)
-    box = _bounding_box(mask, margin=grow + feather + 1)
+@dataclass(frozen=True)
+class Feather:
+    """Blending weights where they are not 0: `weights` covers `box` (y0, y1, x0, x1) of
+    the image; everywhere else the weight is 0 and the original stays as it is."""
+
+    box: tuple[int, int, int, int]
+    weights: torch.Tensor
+
+
+def feather(mask: torch.Tensor, grow: int, width: int) -> Feather | None:
+    """Weights 1 on `mask` grown by `grow`, a linear ramp down over the next `width`
+    pixels, and exactly 0 beyond; None for an empty mask. Only the box around the
+    mask is worked on, however large the image."""
+    box = _bounding_box(mask, margin=grow + width + 1)
     if box is None:
-        return weights
+        return None
     y0, y1, x0, x1 = box
-    region = grow_mask(mask[y0:y1, x0:x1], grow)
-    # Each further step adds a ring; averaging the f+1 masks gives a linear ramp.
-    total = region.to(torch.float32)
-    for step in range(feather):
+    region = grow_mask(mask[y0:y1, x0:x1], grow).numpy()
+    # Each further step adds a ring; averaging the width+1 masks gives a linear ramp.
+    total = region.astype(np.float32)
+    for step in range(width):
         region = _grow_one(region, square=(grow + step) % 2 == 0)
-        total += region.to(torch.float32)
-    weights[y0:y1, x0:x1] = total / float(feather + 1)
+        total += region
+    return Feather(box, torch.from_numpy(total / np.float32(width + 1)))
+
+
+def feather_weights(mask: torch.Tensor, grow: int, width: int) -> torch.Tensor:
+    """`feather` as (H, W) float32 weights over the whole image."""
+    weights = torch.zeros(mask.shape, dtype=torch.float32)
+    found = feather(mask, grow, width)
+    if found is not None:
+        y0, y1, x0, x1 = found.box
+        weights[y0:y1, x0:x1] = found.weights
     return weights
 
 
@@ -94,17 +113,27 @@ def composite(
     return torch.where(alpha > 0, blended, original)
 
 
-def _grow_one(mask: torch.Tensor, *, square: bool) -> torch.Tensor:
-    as_float = mask.to(torch.float32)[None, None]
+def blend_into(target: torch.Tensor, result_in_box: torch.Tensor, weights: Feather) -> None:
+    """`composite` done in place on (H, W, C) `target`, touching only the feather's box:
+    `result_in_box` is the result's pixels of that box."""
+    y0, y1, x0, x1 = weights.box
+    region = target[y0:y1, x0:x1]
+    region.copy_(composite(region, result_in_box, weights.weights))
+
+
+def _grow_one(mask: np.ndarray, *, square: bool) -> np.ndarray:
+    """One step of dilation of a bool array: by the 3x3 square, or by the 4-neighbour cross."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
     if square:
-        grown = F.max_pool2d(as_float, kernel_size=3, stride=1, padding=1)[0, 0]
-        return grown > 0
-    padded = F.pad(as_float, (1, 1, 1, 1))[0, 0]
-    cross = torch.maximum(
-        torch.maximum(padded[1:-1, 1:-1], padded[:-2, 1:-1]),
-        torch.maximum(torch.maximum(padded[2:, 1:-1], padded[1:-1, :-2]), padded[1:-1, 2:]),
-    )
-    return cross > 0
+        rows = grown.copy()  # the square is the vertical step, then the horizontal one
+        grown[:, 1:] |= rows[:, :-1]
+        grown[:, :-1] |= rows[:, 1:]
+    else:
+        grown[:, 1:] |= mask[:, :-1]
+        grown[:, :-1] |= mask[:, 1:]
+    return grown
 
 
 def _bounding_box(mask: torch.Tensor, margin: int) -> tuple[int, int, int, int] | None:

@@ -38,7 +38,8 @@ def encode_mask_png(mask: np.ndarray) -> bytes:
     """8-bit single-channel PNG, white (255) = remove, no ICC profile (AILabTools' rule)."""
     grey = np.where(mask, np.uint8(255), np.uint8(0))
     buffer = io.BytesIO()
-    Image.fromarray(grey, "L").save(buffer, format="PNG", compress_level=6)
+    # Level 1: masks are mostly runs of one value, which every level packs well.
+    Image.fromarray(grey, "L").save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

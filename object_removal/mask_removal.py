@@ -13,13 +13,15 @@ to the status line and to `ctx.spend`.
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from .compositing import composite, default_feather, feather_weights
+from .compositing import Feather, blend_into, default_feather, feather
 from .config import Settings, load_settings
 from .errors import batch_item, naming_batch_item
 from .mask_parameters import MaskInputs
@@ -31,7 +33,7 @@ from .providers.base import (
     ProviderSpec,
 )
 from .providers.registry import provider_spec
-from .run_context import RunContext, gather_all
+from .run_context import RunContext, gather_all, run_blocking
 from .spending import Spend, check_budget, spend_for
 from .tensors import binary_mask, from_uint8, image_batch, mask_batch, pair_batches, to_uint8
 
@@ -89,11 +91,16 @@ def _plan(image: torch.Tensor, mask: torch.Tensor, options: MaskRemovalOptions,
     todo = [index for index, (_, j) in enumerate(pairs) if holes[j].any()]
     if not todo:
         return plan  # nothing to remove: no provider, no key needed
-    plan.provider = spec.build(params, env)
-    for index in todo:
+    provider = plan.provider = spec.build(params, env)
+
+    def prepare(index: int) -> FillRequest:
         i, j = pairs[index]
         with naming_batch_item(index, len(pairs)):
-            plan.requests[index] = plan.provider.prepare(to_uint8(images[i]), holes[j])
+            return provider.prepare(to_uint8(images[i]), holes[j])
+
+    # Encoding releases the GIL: a batch is prepared on all cores.
+    with ThreadPoolExecutor(max_workers=min(len(todo), os.cpu_count() or 1)) as pool:
+        plan.requests = dict(zip(todo, pool.map(prepare, todo), strict=True))
     plan.runner_of = _runners(plan.requests)
     return plan
 
@@ -112,7 +119,8 @@ async def remove_by_mask(
     settings: Settings | None = None,
 ) -> torch.Tensor:
     """(B, H, W, 3) result: B = max(images, masks), the input's exact size."""
-    plan = _plan(image, mask, options, ctx, settings)
+    # Checking and encoding happen in a worker thread: other nodes run meanwhile.
+    plan = await run_blocking(ctx, lambda: _plan(image, mask, options, ctx, settings))
     spec, provider, outputs = plan.spec, plan.provider, plan.outputs
     if provider is None:
         ctx.status("nothing to remove: the mask is empty")
@@ -129,20 +137,24 @@ async def remove_by_mask(
     ctx.spend.add(spent)
 
     height, width = outputs[0].shape[:2]
-    feather = default_feather(height, width)
-    weights: dict[tuple[int, int], torch.Tensor] = {}  # one mask often serves many images
+    ramp = default_feather(height, width)
+    result = torch.stack(outputs)  # the input's pixels, copied once: never handed back
+    feathers: dict[tuple[int, int], Feather | None] = {}  # a mask often serves many images
     for index, runner in plan.runner_of.items():
-        result = from_uint8(filled[runner].rgb)
-        if options.composite:
-            j, radius = plan.pairs[index][1], plan.requests[index].changed_radius
-            if (j, radius) not in weights:
-                weights[j, radius] = feather_weights(torch.from_numpy(plan.holes[j]), radius,
-                                                     feather)
-            result = composite(outputs[index], result, weights[j, radius])
-        outputs[index] = result
+        rgb = filled[runner].rgb
+        if not options.composite:
+            result[index] = from_uint8(rgb)
+            continue
+        j, radius = plan.pairs[index][1], plan.requests[index].changed_radius
+        if (j, radius) not in feathers:
+            feathers[j, radius] = feather(torch.from_numpy(plan.holes[j]), radius, ramp)
+        weights = feathers[j, radius]
+        if weights is not None:
+            y0, y1, x0, x1 = weights.box
+            blend_into(result[index], from_uint8(rgb[y0:y1, x0:x1]), weights)
     cost = "free" if spec.credits_per_call == 0 else spent.describe()
     ctx.status(f"{spec.name}: done, {cost}")
-    return torch.stack(outputs)
+    return result
 
 
 def _runners(requests: dict[int, FillRequest]) -> dict[int, int]:

@@ -6,6 +6,8 @@ expanded, alpha dropped). MASK is (B, H, W) or (H, W), 1.0 = remove.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -55,9 +57,10 @@ def mask_batch(mask: torch.Tensor) -> torch.Tensor:
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """(H, W, 3) float 0..1 -> (H, W, 3) uint8, rounding so 8-bit values survive exactly."""
-    array = image.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
-    return np.ascontiguousarray(array.numpy())
+    """(H, W, 3) float 0..1 -> (H, W, 3) uint8, rounding (half up) so 8-bit values
+    survive exactly. One new float array, worked on in place: this runs on every image."""
+    scaled = torch.mul(image, 255.0).add_(0.5).clamp_(0.0, 255.0)
+    return np.ascontiguousarray(scaled.to(torch.uint8).numpy())
 
 
 def from_uint8(array: np.ndarray) -> torch.Tensor:
@@ -100,6 +103,8 @@ def same_aspect(mask_width: int, mask_height: int, width: int, height: int) -> b
 def _refuse_non_finite(tensor: torch.Tensor, name: str) -> None:
     """A broken upstream node can hand over NaN or Inf; they must never reach a provider
     or come back as NaN pixels."""
+    if math.isfinite(float(tensor.sum())):
+        return  # finite numbers sum to a finite number (unless huge): one cheap pass
     bad = ~torch.isfinite(tensor)
     if bool(bad.any()):
         items = sorted({int(i) + 1 for i in torch.nonzero(bad.flatten(1).any(dim=1)).flatten()})
