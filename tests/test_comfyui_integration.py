@@ -66,9 +66,12 @@ class Comfy:
         self.config = config
         self.left_behind: list[Path] = []  # files this test put into ComfyUI's folders
 
-    def write_keys(self, ailab: str = AILAB_KEY, modelslab: str = MODELSLAB_KEY) -> None:
+    def write_keys(self, ailab: str = AILAB_KEY, modelslab: str = MODELSLAB_KEY,
+                   extra: str = "") -> None:
         # Keys live in the config file (re-read at every run), never in a workflow.
-        self.config.write_text(f"[ailab]\napi_key = {ailab}\n[modelslab]\napi_key = {modelslab}\n")
+        self.config.write_text(f"[ailab]\napi_key = {ailab}\n[modelslab]\napi_key = {modelslab}\n"
+                               + extra)
+        self.config.chmod(0o600)
 
     def upload(self, name: str, image: Image.Image) -> str:
         buffer = io.BytesIO()
@@ -83,10 +86,11 @@ class Comfy:
         self.left_behind.append(COMFY_DIR / "input" / name)
         return name
 
-    def run(self, prompt: dict, timeout: float = 120) -> dict:
+    def run(self, prompt: dict, timeout: float = 120, client_id: str | None = None) -> dict:
         """Queue an API-format workflow; wait; return its history entry (+ elapsed)."""
         response = requests.post(f"{self.url}/prompt",
-                                 json={"prompt": prompt, "client_id": uuid.uuid4().hex},
+                                 json={"prompt": prompt,
+                                       "client_id": client_id or uuid.uuid4().hex},
                                  timeout=30)
         assert response.status_code == 200, response.text
         prompt_id = response.json()["prompt_id"]
@@ -513,3 +517,61 @@ def test_every_example_workflow_runs(comfy, emulator, path):
     served = requests.get(f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.name}",
                           timeout=30)
     assert served.ok and served.json()["nodes"]
+
+
+# --- issue 11: nothing hung; issue 12: cost shown and capped, concurrency learnt -----------
+
+
+STATUS = "comfyui-object-removal.status"
+
+
+def test_a_trickling_provider_ends_the_node_at_its_timeout(comfy, emulator):
+    emulator.behaviour.job_seconds = 120
+    for _ in range(30):
+        emulator.script("ml_fetch", trickle=1.0)
+    picture, _, _ = scene()
+    name = comfy.upload("trickle.png", picture)
+    workflow = text_workflow(name, True, object_name="trickled")
+    workflow["2"]["inputs"]["timeout"] = 6
+    entry = comfy.run(workflow)
+    error = comfy.error(entry)
+    message = error["exception_message"]
+    assert "Text Object Remove" in message and "still processing after 6 s" in message
+    assert "modelslab:" in message  # the handle, to collect it later
+    assert entry["elapsed"] < 6 + 2 + 1  # +1: this test's own polling of /history
+    assert comfy.alive()
+
+
+def test_a_batch_meets_a_concurrency_refusal_and_shows_its_cost(comfy, emulator):
+    from ws_listener import MessageListener
+
+    emulator.behaviour.update({"latency": 1.0, "ailab_concurrency": 4})
+    picture, _, _ = scene()
+    name = comfy.upload("batch8.png", picture)
+    workflow = mask_workflow(name, seed=-1)  # -1: eight calls, none reused
+    workflow["4"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["1", 0], "amount": 8}}
+    workflow["2"]["inputs"]["image"] = ["4", 0]
+    client_id = uuid.uuid4().hex
+    listener = MessageListener(comfy.url, client_id)
+    try:
+        entry = comfy.run(workflow, client_id=client_id)
+        assert entry["status"]["status_str"] == "success", entry["status"]
+        done = listener.wait_for(STATUS, lambda data: "done" in data["text"])
+    finally:
+        listener.close()
+    assert done["text"] == "ailab: done, 8 paid calls, 160 credits"
+    assert len(comfy.images(entry)) == 8
+    assert len(emulator.requests("ailab")) > 8  # some refused, sent again (not billed)
+
+
+def test_a_budget_lower_than_the_runs_cost_sends_nothing(comfy, emulator):
+    comfy.write_keys(extra="[run]\nbudget = 30\n")
+    picture, _, _ = scene()
+    name = comfy.upload("budget.png", picture)
+    workflow = mask_workflow(name, seed=-1)
+    workflow["4"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["1", 0], "amount": 2}}
+    workflow["2"]["inputs"]["image"] = ["4", 0]
+    entry = comfy.run(workflow)
+    message = comfy.error(entry)["exception_message"]
+    assert "would cost 40 credits" in message and "budget of 30" in message
+    assert emulator.requests() == []
