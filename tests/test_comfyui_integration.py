@@ -1,9 +1,11 @@
-"""The pack inside a real ComfyUI server, with the provider emulator as the providers.
+"""The pack inside real ComfyUI servers, with the provider emulator as the providers.
 
-Runs where a ComfyUI checkout and its virtual environment exist (set up with
-../shared/comfyui/comfy_setup.sh); anywhere else every test here is skipped
-with the reason. Paths can be given with COMFYUI_DIR, COMFYUI_VENV and
-COMFYUI_SCRIPTS (the folder holding comfy_up.sh / comfy_down.sh).
+Every test runs once per ComfyUI in COMFYUI_TARGETS ("0.3.64=<dir>:<venv>;0.33.0=..."),
+which scripts/comfyui_for_tests.sh sets up and prints (CI does this for 0.3.64 and
+0.33.0), or else in the one at COMFYUI_DIR / COMFYUI_VENV. Where none is set up the
+tests are skipped with the reason, unless OBJECT_REMOVAL_REQUIRE_COMFYUI=1 (CI),
+which makes that a failure. COMFYUI_SCRIPTS is the folder holding comfy_up.sh and
+comfy_down.sh (default ../shared/comfyui).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,26 +32,47 @@ from support import AILAB_KEY, MODELSLAB_KEY, photo_like
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_NAME = "comfyui-object-removal"
-COMFY_DIR = Path(os.environ.get("COMFYUI_DIR", Path.home() / "comfyui"))
-COMFY_VENV = Path(os.environ.get("COMFYUI_VENV", Path.home() / "comfy-venv"))
 SCRIPTS = Path(os.environ.get("COMFYUI_SCRIPTS", REPO.parent / "shared" / "comfyui"))
+if not (SCRIPTS / "comfy_up.sh").is_file():
+    SCRIPTS = Path("/work/shared/comfyui")
 
 
-def _missing() -> str | None:
-    if not (COMFY_DIR / "main.py").is_file():
-        return f"no ComfyUI at {COMFY_DIR} (set COMFYUI_DIR; see ../shared/comfyui/README.md)"
-    if not (COMFY_VENV / "bin" / "python").is_file():
-        return f"no ComfyUI virtual environment at {COMFY_VENV} (set COMFYUI_VENV)"
-    if not (SCRIPTS / "comfy_up.sh").is_file():
-        return f"no comfy_up.sh in {SCRIPTS} (set COMFYUI_SCRIPTS)"
-    return None
+@dataclass(frozen=True)
+class Target:
+    """One real ComfyUI: its version, its folder and its virtual environment."""
+
+    version: str
+    directory: Path
+    venv: Path
+
+    def missing(self) -> str | None:
+        if not (self.directory / "main.py").is_file():
+            return f"no ComfyUI at {self.directory}"
+        if not (self.venv / "bin" / "python").is_file():
+            return f"no ComfyUI virtual environment at {self.venv}"
+        if not (SCRIPTS / "comfy_up.sh").is_file():
+            return f"no comfy_up.sh in {SCRIPTS} (set COMFYUI_SCRIPTS)"
+        return None
 
 
-pytestmark = [
-    pytest.mark.comfyui,
-    pytest.mark.skipif(_missing() is not None, reason=f"real ComfyUI not set up: {_missing()}"),
-    pytest.mark.timeout(300),
-]
+def _targets() -> list[Target]:
+    listed = os.environ.get("COMFYUI_TARGETS", "").strip()
+    if listed:
+        found = []
+        for item in filter(None, listed.split(";")):
+            version, _, places = item.partition("=")
+            directory, _, venv = places.partition(":")
+            found.append(Target(version, Path(directory), Path(venv)))
+        return found
+    directory = Path(os.environ.get("COMFYUI_DIR", Path.home() / "comfyui"))
+    venv = Path(os.environ.get("COMFYUI_VENV", Path.home() / "comfy-venv"))
+    return [Target("local", directory, venv)]
+
+
+TARGETS = _targets()
+REQUIRED = os.environ.get("OBJECT_REMOVAL_REQUIRE_COMFYUI") == "1"
+
+pytestmark = [pytest.mark.comfyui, pytest.mark.timeout(300)]
 
 
 def _free_port() -> int:
@@ -60,10 +84,11 @@ def _free_port() -> int:
 class Comfy:
     """A ComfyUI server started by comfy_up.sh, and the calls the tests need."""
 
-    def __init__(self, url: str, log: Path, config: Path) -> None:
+    def __init__(self, url: str, log: Path, config: Path, directory: Path) -> None:
         self.url = url
         self.log = log
         self.config = config
+        self.directory = directory
         self.left_behind: list[Path] = []  # files this test put into ComfyUI's folders
 
     def write_keys(self, ailab: str = AILAB_KEY, modelslab: str = MODELSLAB_KEY,
@@ -83,7 +108,7 @@ class Comfy:
         )
         response.raise_for_status()
         name = response.json()["name"]
-        self.left_behind.append(COMFY_DIR / "input" / name)
+        self.left_behind.append(self.directory / "input" / name)
         return name
 
     def run(self, prompt: dict, timeout: float = 120, client_id: str | None = None) -> dict:
@@ -104,7 +129,8 @@ class Comfy:
                 entry["prompt_id"] = prompt_id
                 for output in entry.get("outputs", {}).values():
                     for item in output.get("images", []):
-                        folder = COMFY_DIR / item.get("type", "output") / item.get("subfolder", "")
+                        folder = (self.directory / item.get("type", "output")
+                                  / item.get("subfolder", ""))
                         self.left_behind.append(folder / item["filename"])
                 return entry
             time.sleep(0.1)
@@ -137,8 +163,16 @@ def emulator_process():
         yield emulator
 
 
-@pytest.fixture(scope="module")
-def comfy(emulator_process, tmp_path_factory):
+@pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
+def comfy(request, emulator_process, tmp_path_factory):
+    target: Target = request.param
+    missing = target.missing()
+    if missing:
+        message = f"real ComfyUI {target.version} not set up: {missing} (see " \
+                  "scripts/comfyui_for_tests.sh)"
+        if REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
     work = tmp_path_factory.mktemp("comfy")
     port = _free_port()
     config = work / "config.ini"
@@ -148,15 +182,15 @@ def comfy(emulator_process, tmp_path_factory):
         "MODELSLAB_BASE_URL": emulator_process.api_url,
         "OBJECT_REMOVAL_CONFIG": str(config),
         "OBJECT_REMOVAL_CACHE_DIR": str(work / "cache"),
-        "COMFY_DIR": str(COMFY_DIR),
-        "COMFY_VENV": str(COMFY_VENV),
+        "COMFY_DIR": str(target.directory),
+        "COMFY_VENV": str(target.venv),
         "COMFY_LOG": str(work / "comfy.log"),
         "COMFY_PIDFILE": str(work / "comfy.pid"),
         "COMFY_PACK_NAME": PACK_NAME,
     }
     for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY"):
         env.pop(name, None)
-    server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config)
+    server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config, target.directory)
     server.write_keys()
     started = subprocess.run(["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)],
                              env=env, capture_output=True, text=True, timeout=180)
@@ -169,7 +203,8 @@ def comfy(emulator_process, tmp_path_factory):
         for path in server.left_behind:
             path.unlink(missing_ok=True)
             parent = path.parent
-            if parent != COMFY_DIR / "output" and parent.is_dir() and not any(parent.iterdir()):
+            if (parent != target.directory / "output" and parent.is_dir()
+                    and not any(parent.iterdir())):
                 parent.rmdir()  # a subfolder a filename_prefix made
 
 
