@@ -14,6 +14,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "job_outcome": ("success", "failed"),
     "processing_output": ("list", "string", "alternate"),
     "modelslab_output_size": ("same", "multiple_of_64"),
+    "text_render": ("realistic", "flat"),
 }
 _ALIASES = {"jpg": "jpeg"}
 _FLOATS = ("latency", "job_seconds", "ailab_output_scale")
@@ -40,6 +41,8 @@ class Behaviour:
     processing_output: str = "alternate"
     queue_limit: int = 5
     modelslab_output_size: str = "multiple_of_64"
+    # How interior (text) removal answers: a whole re-render, or the old flat centre box.
+    text_render: str = "flat"
     legacy_error_spelling: bool = False
 
     def __setattr__(self, name: str, value: Any) -> None:
