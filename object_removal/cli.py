@@ -74,8 +74,9 @@ async def _remove_one(
     image = from_uint8(read_rgb(source))[None]
     ctx = RunContext(on_status=_status_printer(args.verbose))
     if args.object:
-        result, job = await remove_by_text(
-            image, args.object, wait=True, timeout=args.timeout, ctx=ctx
+        result, job, _ = await remove_by_text(
+            image, args.object, wait=True, timeout=args.timeout, ctx=ctx,
+            composite=args.composite,
         )
         if args.verbose:
             print(f"  job: {job}", file=sys.stderr)

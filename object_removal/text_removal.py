@@ -2,8 +2,9 @@
 
 B images become B jobs, submitted side by side within the account's queue limit,
 then collected in order (the job runner, `modelslab_jobs`, remembers and resumes
-them). The image is uploaded losslessly when it fits, since the provider's picture
-is what comes back.
+them). The image is uploaded losslessly when it fits. Each picture sent is kept
+(`originals`) and named in the job handle, so the provider's re-render can be
+composited into it (`text_compositing`) now or by a FetchResult in a later run.
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ import torch
 from .clients.modelslab import INTERIOR_REMOVAL, UPLOAD_LIMIT_BYTES, JobStatus
 from .config import Settings, load_settings
 from .errors import JobTimeoutError, ObjectRemovalError, batch_item, naming_batch_item
-from .image_codec import decode_image, resize_rgb
+from .image_codec import decode_image
 from .job_handle import JobReference, parse_job_reference
 from .modelslab_jobs import ModelsLabJobs
+from .originals import OriginalStore
 from .polling import DeadlinePassed
-from .provider_limits import encode_within_bytes
+from .provider_limits import EncodedImage, encode_within_bytes
 from .run_context import RunContext, gather_all, run_blocking
 from .tensors import from_uint8, image_batch, to_uint8
+from .text_compositing import (
+    NO_ORIGINAL,
+    TextResult,
+    describe,
+    keep_unchanged_pixels,
+    without_original,
+)
 
 
 async def remove_by_text(
@@ -33,8 +42,12 @@ async def remove_by_text(
     timeout: float,
     ctx: RunContext,
     settings: Settings | None = None,
-) -> tuple[torch.Tensor, str]:
-    """Returns (result or the input when not waiting, job handle)."""
+    composite: bool = True,
+) -> tuple[torch.Tensor, str, torch.Tensor]:
+    """Returns (result, job handle, mask of what changed).
+
+    Not waiting: the input unchanged and an all-zero mask (nothing is removed yet).
+    """
     images = image_batch(image)
     name = (object_name or "").strip()
     if not name:
@@ -45,22 +58,27 @@ async def remove_by_text(
     count, height, width = images.shape[0], images.shape[1], images.shape[2]
 
     # Everything that can fail locally fails before the first paid call.
-    jobs = ModelsLabJobs(settings or load_settings(), ctx, INTERIOR_REMOVAL, deadline=deadline)
-    uploads = [
-        encode_within_bytes(to_uint8(images[i]), UPLOAD_LIMIT_BYTES, lossless=True)
-        for i in range(count)
-    ]
+    settings = settings or load_settings()
+    jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
+    originals = OriginalStore(settings.cache_dir)
+    pixels = [to_uint8(images[i]) for i in range(count)]
+    uploads = [encode_within_bytes(rgb, UPLOAD_LIMIT_BYTES, lossless=True) for rgb in pixels]
     job_ids: list[str | None] = [None] * count
+    identities: list[str | None] = [None] * count
     finished = 0
 
     def handle() -> str:
-        known = tuple(j for j in job_ids if j is not None)
-        return JobReference(known, (width, height)).format()
+        submitted = [(j, i) for j, i in zip(job_ids, identities, strict=True) if j is not None]
+        kept = tuple(i for _, i in submitted if i is not None)
+        return JobReference(tuple(j for j, _ in submitted), (width, height),
+                            kept if len(kept) == len(submitted) else ()).format()
 
-    async def one(index: int) -> np.ndarray | None:
+    async def one(index: int) -> TextResult | None:
         nonlocal finished
         upload = uploads[index]
         fingerprint = jobs.fingerprint(upload.mime, upload.data, name)
+        identities[index] = await run_blocking(
+            ctx, lambda: originals.keep(pixels[index], _lossless_png(upload, pixels[index])))
 
         def submit(client) -> JobStatus:
             url = client.upload(upload)
@@ -83,7 +101,9 @@ async def remove_by_text(
                 status = await jobs.wait(status, deadline, fingerprint)
             finished += 1
             ctx.progress(finished, count)
-            return await _result(jobs, status, ctx, (width, height))
+            rgb = await _result_pixels(jobs, status, ctx)
+            return await run_blocking(
+                ctx, lambda: keep_unchanged_pixels(images[index], rgb, composite=composite))
 
     ctx.status(f"ModelsLab: submitting {count} job{'s' if count > 1 else ''}")
     try:
@@ -98,23 +118,44 @@ async def remove_by_text(
         ) from None
     if not wait:
         ctx.status(f"submitted: {handle()}", job=handle())
-        return images.clone(), handle()
-    ctx.status(f"done: {handle()}", job=handle())
-    return torch.stack([from_uint8(r) for r in results if r is not None]), handle()
+        return images.clone(), handle(), torch.zeros(count, height, width)
+    finals = [r for r in results if r is not None]
+    ctx.status(f"done, {describe(finals)}: {handle()}", job=handle())
+    return (torch.stack([r.image for r in finals]), handle(),
+            torch.stack([r.mask for r in finals]))
 
 
 async def collect_result(
-    job: str, *, timeout: float, ctx: RunContext, settings: Settings | None = None
-) -> torch.Tensor:
-    """Wait for the job(s) named by `job` and return their images."""
+    job: str,
+    *,
+    timeout: float,
+    ctx: RunContext,
+    settings: Settings | None = None,
+    composite: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Wait for the job(s) named by `job`; return their images and masks of what changed.
+
+    Only a handle naming its originals (and them still kept) can be composited; else
+    the provider's pictures are returned (at the handle's size, if it has one) with
+    all-zero masks, and the status line says why.
+    """
     settings = settings or load_settings()
     reference = parse_job_reference(job, settings.modelslab.base_url)
     deadline = _deadline(timeout)
     jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
+    originals = OriginalStore(settings.cache_dir)
     count = len(reference.job_ids)
     finished = 0
 
-    async def one(index: int) -> np.ndarray:
+    def combined(index: int, rgb: np.ndarray) -> TextResult:
+        if not reference.originals:
+            return without_original(rgb, reference.size)
+        original = originals.load(reference.originals[index])
+        if original is None or (original.shape[1], original.shape[0]) != reference.size:
+            return without_original(rgb, reference.size)
+        return keep_unchanged_pixels(from_uint8(original), rgb, composite=composite)
+
+    async def one(index: int) -> TextResult:
         nonlocal finished
         job_id = reference.job_ids[index]
         with naming_batch_item(index, count):
@@ -125,7 +166,8 @@ async def collect_result(
                 status = await jobs.wait(status, deadline, None)
             finished += 1
             ctx.progress(finished, count)
-            return await _result(jobs, status, ctx, reference.size)
+            rgb = await _result_pixels(jobs, status, ctx)
+            return await run_blocking(ctx, lambda: combined(index, rgb))
 
     try:
         results = await gather_all([one(i) for i in range(count)])
@@ -135,27 +177,40 @@ async def collect_result(
             "Run FetchResult again later with the same job.",
             handle=reference.format(),
         ) from None
-    sizes = {r.shape for r in results}
+    sizes = {r.image.shape for r in results}
     if len(sizes) > 1:
         raise ObjectRemovalError(
             "the jobs' results have different sizes and cannot form one batch; fetch them "
             "one at a time, or use the handle from TextObjectRemove, which carries the size."
         )
-    ctx.status("ModelsLab: done")
-    return torch.stack([from_uint8(r) for r in results])
+    ctx.status(f"done, {_fetch_summary(reference, results, composite)}")
+    return torch.stack([r.image for r in results]), torch.stack([r.mask for r in results])
 
 
-async def _result(
-    jobs: ModelsLabJobs, status: JobStatus, ctx: RunContext, size: tuple[int, int] | None
-) -> np.ndarray:
-    """A finished job's image, resized to `size` (width, height) if given."""
+def _fetch_summary(reference: JobReference, results: list[TextResult], composite: bool) -> str:
+    """The status line, saying why nothing was composited when that was asked for."""
+    if not composite or all(r.outcome != NO_ORIGINAL for r in results):
+        return describe(results)
+    if reference.size is None:
+        why = "a bare job id or URL names no original"
+    elif not reference.originals:
+        why = "the handle names no original (made before they were kept)"
+    else:
+        why = "the original is no longer kept"
+    return f"could not composite ({why}): the provider's whole image"
+
+
+def _lossless_png(upload: EncodedImage, rgb: np.ndarray) -> bytes | None:
+    """The upload's bytes if they are a PNG of exactly `rgb`, to keep without re-encoding."""
+    same_size = (upload.width, upload.height) == (rgb.shape[1], rgb.shape[0])
+    return upload.data if upload.mime == "image/png" and same_size else None
+
+
+async def _result_pixels(jobs: ModelsLabJobs, status: JobStatus, ctx: RunContext) -> np.ndarray:
+    """A finished job's picture, at the provider's size."""
     data = await jobs.result_bytes(status)
-
-    def decoded() -> np.ndarray:
-        rgb = decode_image(data, f"ModelsLab's result for job {status.job_id}")
-        return rgb if size is None else resize_rgb(rgb, *size)
-
-    return await run_blocking(ctx, decoded)
+    return await run_blocking(
+        ctx, lambda: decode_image(data, f"ModelsLab's result for job {status.job_id}"))
 
 
 def _deadline(timeout: float) -> float:

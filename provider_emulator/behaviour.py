@@ -42,7 +42,7 @@ class Behaviour:
     queue_limit: int = 5
     modelslab_output_size: str = "multiple_of_64"
     # How interior (text) removal answers: a whole re-render, or the old flat centre box.
-    text_render: str = "flat"
+    text_render: str = "realistic"
     legacy_error_spelling: bool = False
 
     def __setattr__(self, name: str, value: Any) -> None:

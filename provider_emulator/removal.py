@@ -137,7 +137,7 @@ def modelslab_output_size(width: int, height: int, mode: str = "multiple_of_64")
 
 
 def emulated_text_removal(
-    rgb: np.ndarray, output_size: str = "multiple_of_64", render: str = "flat"
+    rgb: np.ndarray, output_size: str = "multiple_of_64", render: str = "realistic"
 ) -> np.ndarray:
     """What the emulated ModelsLab returns for an image, whatever object was named.
 

@@ -55,9 +55,11 @@ class Graph:
 
     def add_pack_node(self, kind: str, pos: tuple[int, int], size=(340, 300), **values) -> dict:
         cls = NODE_CLASS_MAPPINGS[kind]
-        required = cls.INPUT_TYPES()["required"]
+        spec = cls.INPUT_TYPES()
+        # The front end lists widgets in this order: required inputs, then optional ones.
+        declared = {**spec["required"], **spec.get("optional", {})}
         widgets, inputs = [], []
-        for name, definition in required.items():
+        for name, definition in declared.items():
             kind_of = definition[0]
             options = definition[1] if len(definition) > 1 else {}
             if isinstance(kind_of, list) or kind_of in WIDGET_TYPES:

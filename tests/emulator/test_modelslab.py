@@ -108,6 +108,7 @@ def test_modelslab_job_processes_then_succeeds(emu: ProviderEmulator, clock: Man
 
 
 def test_the_text_render_knob_picks_the_flat_answer(emu: ProviderEmulator) -> None:
+    assert emu.behaviour.text_render == "realistic"  # the default: a whole re-render
     emu.behaviour.update({"job_seconds": 0, "text_render": "flat"})
     image = scene(100, 130)
     response = submit(emu, uploaded_url(emu, image)).json()
