@@ -48,7 +48,7 @@ class OriginalStore:
         """Keep `rgb` (unless kept already) and return its identity. `png`, if given,
         must be a lossless PNG of exactly these pixels (saves encoding it again)."""
         identity = identity_of(rgb)
-        if self._files.get(identity) is None:  # a hit also marks it recently used
+        if not self._files.touch(identity):  # kept already: only marked as recently used
             self._files.put(identity, png if png is not None else
                             encode_png(rgb, compress_level=PNG_COMPRESS_LEVEL))
         return identity

@@ -41,16 +41,20 @@ class ResultCache:
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
-        path = self._path(key)
         try:
-            data = path.read_bytes()
+            data = self._path(key).read_bytes()
         except OSError:
             return None
-        try:
-            os.utime(path)  # mark as recently used
-        except OSError:
-            pass
+        self.touch(key)
         return data
+
+    def touch(self, key: str) -> bool:
+        """Mark an entry as recently used, without reading it; False if there is none."""
+        try:
+            os.utime(self._path(key))
+        except OSError:
+            return False
+        return True
 
     def contains(self, key: str) -> bool:
         return self._path(key).is_file()

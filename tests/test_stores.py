@@ -85,3 +85,10 @@ def test_originals_are_bounded_on_disk(tmp_path):
             os.utime(path, (1_000_000 + age, 1_000_000 + age))  # older ones go first
     kept = [store.load(i) is not None for i in identities]
     assert kept == [False, False, True, True]
+    # Keeping a picture again marks it recently used: the other one goes first.
+    for age, identity in enumerate(identities[2:]):
+        for path in (tmp_path / "originals").glob(f"*/{identity}"):
+            os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    assert store.keep(pictures[2]) == identities[2]
+    store.keep(pictures[0])
+    assert [store.load(i) is not None for i in identities] == [True, False, True, False]
