@@ -7,21 +7,27 @@ import torch
 from ..object_removal.comfy_bridge import ComfyRunContext
 from ..object_removal.text_removal import collect_result
 from .node_support import CATEGORY, errors_named_for
-from .text_object_remove import DEFAULT_TIMEOUT_SECONDS
+from .text_object_remove import COMPOSITE_TOOLTIP, DEFAULT_TIMEOUT_SECONDS, composite_input
 
 
 class FetchResult:
     """Collects the result of a ModelsLab job queued by TextObjectRemove: connect its job
     output, or paste a job handle or id from an earlier run. With a handle the image comes
-    back at the original input's size; with a bare id, at the provider's size. Results
-    already collected are reused without asking ModelsLab again."""
+    back at the original input's size, composited into the original kept on this machine;
+    with a bare id, at the provider's size and not composited (there is no original to
+    compare with). Results already collected are reused without asking ModelsLab again."""
 
     DESCRIPTION = __doc__
     CATEGORY = CATEGORY
     FUNCTION = "fetch"
-    RETURN_TYPES = ("IMAGE",)
-    RETURN_NAMES = ("image",)
-    OUTPUT_TOOLTIPS = ("The job's result image(s).",)
+    # Outputs are only ever appended: saved workflows link them by position.
+    RETURN_TYPES = ("IMAGE", "MASK")
+    RETURN_NAMES = ("image", "mask")
+    OUTPUT_TOOLTIPS = (
+        "The job's result image(s).",
+        "Where the provider changed the picture (1); all 0 when there was no original to "
+        "compare with (a bare job id, or the original is no longer kept).",
+    )
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
@@ -37,12 +43,16 @@ class FetchResult:
                     "tooltip": "Seconds to wait for a job that is still processing.",
                 }),
             },
+            # Optional for the same reason as TextObjectRemove's: old prompts lack it.
+            "optional": {"composite": composite_input(
+                COMPOSITE_TOOLTIP + " Needs the handle from Text Object Remove and the original "
+                "it kept on this machine; a bare job id returns the provider's picture.")},
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
     async def fetch(
-        self, job: str, timeout: int, unique_id: str | None = None
-    ) -> tuple[torch.Tensor]:
+        self, job: str, timeout: int, composite: bool = True, unique_id: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         with errors_named_for("Fetch Result"):
-            image = await collect_result(job, timeout=timeout, ctx=ComfyRunContext(unique_id))
-        return (image,)
+            return await collect_result(job, timeout=timeout, ctx=ComfyRunContext(unique_id),
+                                        composite=composite)

@@ -9,24 +9,38 @@ from ..object_removal.text_removal import remove_by_text
 from .node_support import CATEGORY, errors_named_for
 
 DEFAULT_TIMEOUT_SECONDS = 600
+COMPOSITE_TOOLTIP = (
+    "On: keep your own pixels, at full resolution, everywhere the provider changed nothing; "
+    "only the changed area takes its pixels. Off: the provider's whole re-rendered picture, "
+    "resized to yours."
+)
+
+
+def composite_input(tooltip: str = COMPOSITE_TOOLTIP) -> tuple[str, dict]:
+    return ("BOOLEAN", {"default": True, "tooltip": tooltip})
 
 
 class TextObjectRemove:
     """Removes the object you name (e.g. "sofa") with ModelsLab's Interior object removal
     (paid per image, key from MODELSLAB_API_KEY). The job is queued at ModelsLab: with wait
-    on, the node waits for it and returns the result at the input's size; with wait off it
-    returns at once with the input unchanged and a job handle for FetchResult, so many jobs
-    run side by side. Queueing the same image and name again resumes the same job instead
-    of paying twice. Batches become one job per image."""
+    on, the node waits for it and returns the result at the input's size, keeping your own
+    pixels everywhere the provider changed nothing (composite), plus a mask of where it
+    removed something; with wait off it returns at once with the input unchanged and a job
+    handle for FetchResult, so many jobs run side by side. Queueing the same image and name
+    again resumes the same job instead of paying twice. Batches become one job per image."""
 
     DESCRIPTION = __doc__
     CATEGORY = CATEGORY
     FUNCTION = "remove"
-    RETURN_TYPES = ("IMAGE", "STRING")
-    RETURN_NAMES = ("image", "job")
+    # Outputs are only ever appended: saved workflows link them by position.
+    RETURN_TYPES = ("IMAGE", "STRING", "MASK")
+    RETURN_NAMES = ("image", "job", "mask")
     OUTPUT_TOOLTIPS = (
         "The result at the input's exact size (wait on), or the input unchanged (wait off).",
         "The job handle: give it to FetchResult, now or in a later run.",
+        "Where the provider changed the picture (1) and the output may differ from the "
+        "input; all 0 with wait off (nothing removed yet), all 1 if it changed everything. "
+        "Feed it to Mask Object Remove for a second opinion, or to an inpainting step.",
     )
 
     @classmethod
@@ -49,6 +63,9 @@ class TextObjectRemove:
                                "running at ModelsLab; the error gives the handle to collect it.",
                 }),
             },
+            # Optional, so API-format prompts saved before it existed still validate
+            # (ComfyUI refuses a prompt that lacks a required input); the default applies.
+            "optional": {"composite": composite_input()},
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
@@ -58,9 +75,11 @@ class TextObjectRemove:
         object_name: str,
         wait: bool,
         timeout: int,
+        composite: bool = True,
         unique_id: str | None = None,
-    ) -> tuple[torch.Tensor, str]:
+    ) -> tuple[torch.Tensor, str, torch.Tensor]:
         with errors_named_for("Text Object Remove"):
             return await remove_by_text(
-                image, object_name, wait=wait, timeout=timeout, ctx=ComfyRunContext(unique_id)
+                image, object_name, wait=wait, timeout=timeout, ctx=ComfyRunContext(unique_id),
+                composite=composite,
             )

@@ -122,6 +122,19 @@ def resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(resized, dtype=np.uint8)
 
 
+def resize_rgb_region(
+    rgb: np.ndarray, width: int, height: int, box: tuple[int, int, int, int]
+) -> np.ndarray:
+    """The part `box` (x0, y0, x1, y1) of `resize_rgb(rgb, width, height)`, computed
+    alone: enlarging a small changed area of a big picture costs only that area."""
+    x0, y0, x1, y1 = box
+    scale_x, scale_y = rgb.shape[1] / width, rgb.shape[0] / height
+    source = (x0 * scale_x, y0 * scale_y, x1 * scale_x, y1 * scale_y)
+    resized = Image.fromarray(rgb, "RGB").resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS,
+                                                 box=source)
+    return np.asarray(resized, dtype=np.uint8)
+
+
 def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize a bool mask without losing what it marks.
 

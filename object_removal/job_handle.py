@@ -1,8 +1,11 @@
 """The plain-text handle FetchResult collects, and what else FetchResult accepts.
 
-A handle is `modelslab:<id>[,<id>...]@<width>x<height>`: the job ids of a
-batch in order, and the input image's size so the result comes back at it.
-It is plain text, so it survives a restart and can be pasted into a later run.
+A handle is `modelslab:<id>[,<id>...]@<width>x<height>[#<original>[,<original>...]]`:
+the job ids of a batch in order, the input image's size so the result comes back
+at it, and, one per job, the identity of the picture sent (kept by `originals`,
+so the result can be composited into it later). Handles from before originals
+were kept have no `#` part and still parse. It is plain text, so it survives a
+restart and can be pasted into a later run.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from urllib.parse import urlsplit
 from .config import normalize_base_url
 from .errors import ObjectRemovalError
 
-_HANDLE = re.compile(r"^modelslab:(\d{1,20}(?:,\d{1,20})*)@(\d{1,5})x(\d{1,5})$")
+_HANDLE = re.compile(
+    r"^modelslab:(\d{1,20}(?:,\d{1,20})*)@(\d{1,5})x(\d{1,5})"
+    r"(?:#([0-9a-f]{16}(?:,[0-9a-f]{16})*))?$"
+)
 _BARE_ID = re.compile(r"^\d{1,20}$")
 _FETCH_PATH = re.compile(r"^/api/v\d+/(?:[\w-]+/)*fetch/(\d{1,20})/?$")
 MAX_SIDE = 16384
@@ -25,12 +31,15 @@ class JobReference:
     job_ids: tuple[str, ...]
     size: tuple[int, int] | None = None
     """(width, height) to return the result at; None returns the provider's size."""
+    originals: tuple[str, ...] = ()
+    """The identities of the pictures sent, one per job; empty when not known."""
 
     def format(self) -> str:
         if self.size is None:
             return ",".join(self.job_ids)
         width, height = self.size
-        return f"modelslab:{','.join(self.job_ids)}@{width}x{height}"
+        handle = f"modelslab:{','.join(self.job_ids)}@{width}x{height}"
+        return handle + (f"#{','.join(self.originals)}" if self.originals else "")
 
 
 def parse_job_reference(text: str, modelslab_origin: str) -> JobReference:
@@ -45,7 +54,14 @@ def parse_job_reference(text: str, modelslab_origin: str) -> JobReference:
         width, height = int(match.group(2)), int(match.group(3))
         if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
             raise ObjectRemovalError(f"the job handle's size {width}x{height} is not valid.")
-        return JobReference(tuple(match.group(1).split(",")), (width, height))
+        job_ids = tuple(match.group(1).split(","))
+        originals = tuple(match.group(4).split(",")) if match.group(4) else ()
+        if originals and len(originals) != len(job_ids):
+            raise ObjectRemovalError(
+                f"the job handle names {len(job_ids)} job(s) but {len(originals)} original(s); "
+                "paste the whole handle as Text Object Remove gave it."
+            )
+        return JobReference(job_ids, (width, height), originals)
     if _BARE_ID.match(value):
         return JobReference((value,))
     if value.lower().startswith(("http://", "https://")):

@@ -52,18 +52,30 @@ class ResultCache:
         self._index = _index_of(directory)
 
     def get(self, key: str) -> bytes | None:
-        path = self._path(key)
         try:
-            data = path.read_bytes()
+            data = self._path(key).read_bytes()
         except OSError:
             self._index.forget(key)
             return None
-        try:
-            os.utime(path)  # recently used, for other processes' scans too
-        except OSError:
-            pass
-        self._index.used(key, len(data))
+        self._touched(key, len(data))
         return data
+
+    def touch(self, key: str) -> bool:
+        """Mark an entry as recently used, without reading it; False if there is none."""
+        try:
+            size = self._path(key).stat().st_size
+        except OSError:
+            self._index.forget(key)
+            return False
+        return self._touched(key, size)
+
+    def _touched(self, key: str, size: int) -> bool:
+        try:
+            os.utime(self._path(key))  # recently used, for other processes' scans too
+        except OSError:
+            return False
+        self._index.used(key, size)
+        return True
 
     def contains(self, key: str) -> bool:
         return self._path(key).is_file()

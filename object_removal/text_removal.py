@@ -2,8 +2,9 @@
 
 B images become B jobs, submitted side by side within the account's queue limit,
 then collected in order (the job runner, `modelslab_jobs`, remembers and resumes
-them). The image is uploaded losslessly when it fits, since the provider's picture
-is what comes back.
+them). The image is uploaded losslessly when it fits. Each picture sent is kept
+(`originals`) and named in the job handle, so the provider's re-render can be
+composited into it (`text_compositing`) now or by a FetchResult in a later run.
 """
 
 from __future__ import annotations
@@ -16,14 +17,22 @@ import torch
 from .clients.modelslab import INTERIOR_REMOVAL, UPLOAD_LIMIT_BYTES, JobStatus
 from .config import Settings, load_settings
 from .errors import JobTimeoutError, ObjectRemovalError, batch_item, naming_batch_item
-from .image_codec import decode_image, resize_rgb
+from .image_codec import decode_image
 from .job_handle import JobReference, parse_job_reference
 from .modelslab_jobs import ModelsLabJobs
+from .originals import OriginalStore
 from .polling import DeadlinePassed
 from .provider_limits import EncodedImage, encode_within_bytes
 from .run_context import RunContext, gather_all, run_blocking
 from .spending import Spend, check_budget, spend_for
 from .tensors import from_uint8, image_batch, to_uint8
+from .text_compositing import (
+    NO_ORIGINAL,
+    TextResult,
+    describe,
+    keep_unchanged_pixels,
+    without_original,
+)
 
 # ModelsLab bills per image by plan, not in credits: runs are counted in paid jobs.
 CREDITS_PER_JOB = None
@@ -37,8 +46,12 @@ async def remove_by_text(
     timeout: float,
     ctx: RunContext,
     settings: Settings | None = None,
-) -> tuple[torch.Tensor, str]:
-    """Returns (result or the input when not waiting, job handle)."""
+    composite: bool = True,
+) -> tuple[torch.Tensor, str, torch.Tensor]:
+    """Returns (result, job handle, mask of what changed).
+
+    Not waiting: the input unchanged and an all-zero mask (nothing is removed yet).
+    """
     images = image_batch(image)
     name = (object_name or "").strip()
     if not name:
@@ -51,19 +64,25 @@ async def remove_by_text(
     # Everything that can fail locally fails before the first paid call.
     settings = settings or load_settings()
     jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
-    uploads, fingerprints, planned = _uploads(images, name, jobs)
+    pixels, uploads, fingerprints, planned = _uploads(images, name, jobs)
     to_resume = planned.reused
     check_budget(planned, settings.budget, "ModelsLab")
+    originals = OriginalStore(settings.cache_dir)
     job_ids: list[str | None] = [None] * count
+    identities: list[str | None] = [None] * count
     finished = new_jobs = 0
 
     def handle() -> str:
-        known = tuple(j for j in job_ids if j is not None)
-        return JobReference(known, (width, height)).format()
+        submitted = [(j, i) for j, i in zip(job_ids, identities, strict=True) if j is not None]
+        kept = tuple(i for _, i in submitted if i is not None)
+        return JobReference(tuple(j for j, _ in submitted), (width, height),
+                            kept if len(kept) == len(submitted) else ()).format()
 
-    async def one(index: int) -> np.ndarray | None:
+    async def one(index: int) -> TextResult | None:
         nonlocal finished, new_jobs
         upload, fingerprint = uploads[index], fingerprints[index]
+        identities[index] = await run_blocking(
+            ctx, lambda: originals.keep(pixels[index], _lossless_png(upload, pixels[index])))
 
         def submit(client) -> JobStatus:
             url = client.upload(upload)
@@ -87,7 +106,9 @@ async def remove_by_text(
                 status = await jobs.wait(status, deadline, fingerprint)
             finished += 1
             ctx.progress(finished, count)
-            return await _result(jobs, status, ctx, (width, height))
+            rgb = await _result_pixels(jobs, status, ctx)
+            return await run_blocking(
+                ctx, lambda: keep_unchanged_pixels(images[index], rgb, composite=composite))
 
     ctx.status(_starting(count - to_resume, to_resume))
     try:
@@ -104,28 +125,32 @@ async def remove_by_text(
     ctx.spend.add(spent)
     if not wait:
         ctx.status(f"submitted, {spent.describe()}: {handle()}", job=handle())
-        return images.clone(), handle()
-    ctx.status(f"done, {spent.describe()}: {handle()}", job=handle())
-    return torch.stack([from_uint8(r) for r in results if r is not None]), handle()
+        return images.clone(), handle(), torch.zeros(count, height, width)
+    finals = [r for r in results if r is not None]
+    ctx.status(f"done, {describe(finals)}; {spent.describe()}: {handle()}", job=handle())
+    return (torch.stack([r.image for r in finals]), handle(),
+            torch.stack([r.mask for r in finals]))
 
 
 def planned_text_spend(image: torch.Tensor, object_name: str, ctx: RunContext,
                        settings: Settings | None = None) -> Spend:
     """What `remove_by_text` would cost now (remembered jobs resume for free)."""
     jobs = ModelsLabJobs(settings or load_settings(), ctx, INTERIOR_REMOVAL)
-    return _uploads(image_batch(image), (object_name or "").strip(), jobs)[2]
+    return _uploads(image_batch(image), (object_name or "").strip(), jobs)[3]
 
 
 def _uploads(
     images: torch.Tensor, name: str, jobs: ModelsLabJobs
-) -> tuple[list[EncodedImage], list[str], Spend]:
-    """Each image as it is uploaded (lossless when it fits: the provider's picture is what
-    comes back), the fingerprint of its job, and what submitting them would cost."""
-    uploads = [encode_within_bytes(to_uint8(image), UPLOAD_LIMIT_BYTES, lossless=True)
-               for image in images]
+) -> tuple[list[np.ndarray], list[EncodedImage], list[str], Spend]:
+    """Each image's pixels and as it is uploaded (lossless when it fits: the provider's
+    picture is what comes back), the fingerprint of its job, and what submitting them
+    would cost."""
+    pixels = [to_uint8(image) for image in images]
+    uploads = [encode_within_bytes(rgb, UPLOAD_LIMIT_BYTES, lossless=True) for rgb in pixels]
     fingerprints = [jobs.fingerprint(u.mime, u.data, name) for u in uploads]
     resumed = sum(jobs.remembers(f) for f in fingerprints)
-    return uploads, fingerprints, spend_for(len(uploads) - resumed, resumed, CREDITS_PER_JOB)
+    return (pixels, uploads, fingerprints,
+            spend_for(len(uploads) - resumed, resumed, CREDITS_PER_JOB))
 
 
 def _starting(new: int, resumed: int) -> str:
@@ -136,17 +161,36 @@ def _starting(new: int, resumed: int) -> str:
 
 
 async def collect_result(
-    job: str, *, timeout: float, ctx: RunContext, settings: Settings | None = None
-) -> torch.Tensor:
-    """Wait for the job(s) named by `job` and return their images."""
+    job: str,
+    *,
+    timeout: float,
+    ctx: RunContext,
+    settings: Settings | None = None,
+    composite: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Wait for the job(s) named by `job`; return their images and masks of what changed.
+
+    Only a handle naming its originals (and them still kept) can be composited; else
+    the provider's pictures are returned (at the handle's size, if it has one) with
+    all-zero masks, and the status line says why.
+    """
     settings = settings or load_settings()
     reference = parse_job_reference(job, settings.modelslab.base_url)
     deadline = _deadline(timeout)
     jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
+    originals = OriginalStore(settings.cache_dir)
     count = len(reference.job_ids)
     finished = 0
 
-    async def one(index: int) -> np.ndarray:
+    def combined(index: int, rgb: np.ndarray) -> TextResult:
+        if not reference.originals:
+            return without_original(rgb, reference.size)
+        original = originals.load(reference.originals[index])
+        if original is None or (original.shape[1], original.shape[0]) != reference.size:
+            return without_original(rgb, reference.size)
+        return keep_unchanged_pixels(from_uint8(original), rgb, composite=composite)
+
+    async def one(index: int) -> TextResult:
         nonlocal finished
         job_id = reference.job_ids[index]
         with naming_batch_item(index, count):
@@ -157,7 +201,8 @@ async def collect_result(
                 status = await jobs.wait(status, deadline, None)
             finished += 1
             ctx.progress(finished, count)
-            return await _result(jobs, status, ctx, reference.size)
+            rgb = await _result_pixels(jobs, status, ctx)
+            return await run_blocking(ctx, lambda: combined(index, rgb))
 
     try:
         results = await gather_all([one(i) for i in range(count)])
@@ -167,27 +212,40 @@ async def collect_result(
             "Run FetchResult again later with the same job.",
             handle=reference.format(),
         ) from None
-    sizes = {r.shape for r in results}
+    sizes = {r.image.shape for r in results}
     if len(sizes) > 1:
         raise ObjectRemovalError(
             "the jobs' results have different sizes and cannot form one batch; fetch them "
             "one at a time, or use the handle from TextObjectRemove, which carries the size."
         )
-    ctx.status("ModelsLab: done")
-    return torch.stack([from_uint8(r) for r in results])
+    ctx.status(f"done, {_fetch_summary(reference, results, composite)}")
+    return torch.stack([r.image for r in results]), torch.stack([r.mask for r in results])
 
 
-async def _result(
-    jobs: ModelsLabJobs, status: JobStatus, ctx: RunContext, size: tuple[int, int] | None
-) -> np.ndarray:
-    """A finished job's image, resized to `size` (width, height) if given."""
+def _fetch_summary(reference: JobReference, results: list[TextResult], composite: bool) -> str:
+    """The status line, saying why nothing was composited when that was asked for."""
+    if not composite or all(r.outcome != NO_ORIGINAL for r in results):
+        return describe(results)
+    if reference.size is None:
+        why = "a bare job id or URL names no original"
+    elif not reference.originals:
+        why = "the handle names no original (made before they were kept)"
+    else:
+        why = "the original is no longer kept"
+    return f"could not composite ({why}): the provider's whole image"
+
+
+def _lossless_png(upload: EncodedImage, rgb: np.ndarray) -> bytes | None:
+    """The upload's bytes if they are a PNG of exactly `rgb`, to keep without re-encoding."""
+    same_size = (upload.width, upload.height) == (rgb.shape[1], rgb.shape[0])
+    return upload.data if upload.mime == "image/png" and same_size else None
+
+
+async def _result_pixels(jobs: ModelsLabJobs, status: JobStatus, ctx: RunContext) -> np.ndarray:
+    """A finished job's picture, at the provider's size."""
     data = await jobs.result_bytes(status)
-
-    def decoded() -> np.ndarray:
-        rgb = decode_image(data, f"ModelsLab's result for job {status.job_id}")
-        return rgb if size is None else resize_rgb(rgb, *size)
-
-    return await run_blocking(ctx, decoded)
+    return await run_blocking(
+        ctx, lambda: decode_image(data, f"ModelsLab's result for job {status.job_id}"))
 
 
 def _deadline(timeout: float) -> float:

@@ -28,6 +28,7 @@ from .removal import (
     fill_colour,
     modelslab_output_size,
 )
+from .text_rerender import ObjectArea, rerendered, text_removal_area
 
 # Every endpoint name a script or `requests()` accepts, in declaration order.
 ENDPOINTS = CATALOGUE.scriptable
@@ -43,6 +44,7 @@ __all__ = [
     "Headers",
     "Malformed",
     "ManualClock",
+    "ObjectArea",
     "ProviderEmulator",
     "RecordedRequest",
     "SystemClock",
@@ -55,4 +57,6 @@ __all__ = [
     "emulated_text_removal",
     "fill_colour",
     "modelslab_output_size",
+    "rerendered",
+    "text_removal_area",
 ]

@@ -17,7 +17,7 @@ from .emulator import ProviderEmulator
 MAX_RECORDED = 256
 _BEHAVIOUR_OPTIONS = (
     "latency", "job_seconds", "job_outcome", "eta", "processing_output", "queue_limit",
-    "modelslab_output_size", "legacy_error_spelling", "ailab_output_format",
+    "modelslab_output_size", "text_render", "legacy_error_spelling", "ailab_output_format",
     "ailab_data_prefix", "ailab_output_scale", "ailab_noise", "ailab_concurrency",
 )
 
@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="AILabTools calls in flight per key; more are refused with "
                                 "EXCEEDING_LIMITS (0: any)")
     behaviour.add_argument("--modelslab-output-size", choices=CHOICES["modelslab_output_size"])
+    behaviour.add_argument("--text-render", choices=CHOICES["text_render"],
+                           help="interior removal: a whole re-render with the object area "
+                                "replaced (realistic), or the centre box filled flat")
     behaviour.add_argument("--legacy-error-spelling", action="store_true", default=None,
                            help="ModelsLab errors spell 'messege'")
     behaviour.add_argument("--ailab-output-format", choices=CHOICES["ailab_output_format"])

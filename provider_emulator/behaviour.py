@@ -14,6 +14,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "job_outcome": ("success", "failed"),
     "processing_output": ("list", "string", "alternate"),
     "modelslab_output_size": ("same", "multiple_of_64"),
+    "text_render": ("realistic", "flat"),
 }
 _ALIASES = {"jpg": "jpeg"}
 _FLOATS = ("latency", "job_seconds", "ailab_output_scale")
@@ -42,6 +43,8 @@ class Behaviour:
     # AILabTools calls one key may have in flight; more are refused EXCEEDING_LIMITS (0: any).
     ailab_concurrency: int = 0
     modelslab_output_size: str = "multiple_of_64"
+    # How interior (text) removal answers: a whole re-render, or the old flat centre box.
+    text_render: str = "realistic"
     legacy_error_spelling: bool = False
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -52,7 +52,8 @@ def read_interior_job(
     images = _downloaded(payload, state, legacy, init_image=decode_rgb)
     if isinstance(images, Reply):
         return images
-    result = emulated_text_removal(images["init_image"], behaviour.modelslab_output_size)
+    result = emulated_text_removal(images["init_image"], behaviour.modelslab_output_size,
+                                   behaviour.text_render)
     return result, {
         "object_name": object_name,
         "init_image": payload.get("init_image"),

@@ -11,6 +11,8 @@ import math
 import numpy as np
 from PIL import Image
 
+from .text_rerender import rerendered, text_removal_area
+
 # Width of the band outside the removed area whose mean colour fills it.
 RING_WIDTH = 4
 # Colour used when the removed area leaves no band to sample (it covers all).
@@ -134,15 +136,24 @@ def modelslab_output_size(width: int, height: int, mode: str = "multiple_of_64")
     raise ValueError(f"unknown output size mode {mode!r}")
 
 
-def emulated_text_removal(rgb: np.ndarray, output_size: str = "multiple_of_64") -> np.ndarray:
+def emulated_text_removal(
+    rgb: np.ndarray, output_size: str = "multiple_of_64", render: str = "realistic"
+) -> np.ndarray:
     """What the emulated ModelsLab returns for an image, whatever object was named.
 
     The image is resized per `modelslab_output_size` (Pillow LANCZOS, skipped
-    when the size is unchanged); then the centre box x in [w//4, 3w//4),
-    y in [h//4, 3h//4) is filled with the rounded mean RGB of the whole
-    resized image.
+    when the size is unchanged). "realistic" then renders it again as a generative
+    back end would (`text_rerender.rerendered`): colour drift, noise and JPEG
+    everywhere, new content in `text_removal_area(rgb)`. "flat" instead fills the
+    centre box x in [w//4, 3w//4), y in [h//4, 3h//4) with the rounded mean RGB of
+    the whole resized image and changes nothing else.
     """
-    out = _modelslab_resized(_checked_rgb(rgb), output_size)
+    rgb = _checked_rgb(rgb)
+    if render == "realistic":
+        return rerendered(_modelslab_resized(rgb, output_size), text_removal_area(rgb))
+    if render != "flat":
+        raise ValueError(f"unknown text render {render!r}")
+    out = _modelslab_resized(rgb, output_size)
     out_h, out_w = out.shape[:2]
     mean = round_half_up(out.reshape(-1, 3).mean(axis=0)).astype(np.uint8)
     out[out_h // 4 : 3 * out_h // 4, out_w // 4 : 3 * out_w // 4] = mean

@@ -55,9 +55,11 @@ class Graph:
 
     def add_pack_node(self, kind: str, pos: tuple[int, int], size=(340, 300), **values) -> dict:
         cls = NODE_CLASS_MAPPINGS[kind]
-        required = cls.INPUT_TYPES()["required"]
+        spec = cls.INPUT_TYPES()
+        # The front end lists widgets in this order: required inputs, then optional ones.
+        declared = {**spec["required"], **spec.get("optional", {})}
         widgets, inputs = [], []
-        for name, definition in required.items():
+        for name, definition in declared.items():
             kind_of = definition[0]
             options = definition[1] if len(definition) > 1 else {}
             if isinstance(kind_of, list) or kind_of in WIDGET_TYPES:
@@ -150,11 +152,103 @@ def submit_many_workflow() -> Graph:
     return graph
 
 
+def second_opinion_workflow() -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -190), [
+        "Text Object Remove removes the object you name and returns where it removed it "
+        "(its mask output). Mask Object Remove then removes the same area with another "
+        "provider: compare the two results and keep the better one. 'ailab' needs "
+        "AILAB_API_KEY; pick 'local' to run the second opinion offline, free. Outside the "
+        "mask both results are your own pixels."
+    ], (1100, 160), title="A second opinion on a text removal")
+    image = load_image(graph, (40, 20))
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 220),
+                                 object_name="the clouds")
+    graph.link(image, 0, remove, "image")
+    save_image(graph, (780, 20), "object_removal/modelslab", remove)
+    again = graph.add_pack_node("MaskObjectRemove", (400, 400), provider="ailab")
+    graph.link(image, 0, again, "image")
+    graph.link(remove, 2, again, "mask")
+    save_image(graph, (780, 400), "object_removal/second_opinion", again)
+    show_mask = graph.add("MaskToImage", (1160, 20), [], (220, 60),
+                          inputs=[("mask", "MASK")], outputs=[("IMAGE", "IMAGE")])
+    graph.link(remove, 2, show_mask, "mask")
+    preview = graph.add("PreviewImage", (1160, 120), [], (320, 300),
+                        inputs=[("images", "IMAGE")])
+    graph.link(show_mask, 0, preview, "images")
+    return graph
+
+
+INPAINT_NOTE = (
+    "Repaints what Text Object Remove removed with your own inpainting model: its mask, "
+    "grown a little, marks the area; VAE Encode (for Inpainting) and KSampler repaint it; "
+    "Image Composite Masked pastes only that area back, so the rest stays your pixels.\n"
+    "NEEDS A MODEL FILE: put a checkpoint (an inpainting one works best, e.g. an SD 1.5 "
+    "inpainting checkpoint) into ComfyUI/models/checkpoints and pick it in Load Checkpoint. "
+    "Text Object Remove needs MODELSLAB_API_KEY."
+)
+
+
+def inpaint_workflow() -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -210), [INPAINT_NOTE], (1200, 180),
+              title="Text removal, then a core inpainting step")
+    image = load_image(graph, (40, 20))
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 220),
+                                 object_name="the clouds")
+    graph.link(image, 0, remove, "image")
+    grow = graph.add("GrowMask", (400, 300), [8, True], (300, 100),
+                     inputs=[("mask", "MASK")], outputs=[("MASK", "MASK")])
+    graph.link(remove, 2, grow, "mask")
+    checkpoint = graph.add("CheckpointLoaderSimple", (40, 460),
+                           ["sd-v1-5-inpainting.safetensors"], (320, 100),
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    prompts = []
+    for row, text in enumerate(("an empty room, clean floor, natural light",
+                                "object, person, text, watermark, blurry")):
+        prompt = graph.add("CLIPTextEncode", (400, 440 + row * 200), [text], (340, 160),
+                           inputs=[("clip", "CLIP")],
+                           outputs=[("CONDITIONING", "CONDITIONING")])
+        graph.link(checkpoint, 1, prompt, "clip")
+        prompts.append(prompt)
+    encode = graph.add("VAEEncodeForInpaint", (780, 300), [6], (300, 120),
+                       inputs=[("pixels", "IMAGE"), ("vae", "VAE"), ("mask", "MASK")],
+                       outputs=[("LATENT", "LATENT")])
+    graph.link(remove, 0, encode, "pixels")
+    graph.link(checkpoint, 2, encode, "vae")
+    graph.link(grow, 0, encode, "mask")
+    sampler = graph.add("KSampler", (1120, 300), [0, "fixed", 20, 7.0, "euler", "normal", 1.0],
+                        (320, 270),
+                        inputs=[("model", "MODEL"), ("positive", "CONDITIONING"),
+                                ("negative", "CONDITIONING"), ("latent_image", "LATENT")],
+                        outputs=[("LATENT", "LATENT")])
+    graph.link(checkpoint, 0, sampler, "model")
+    graph.link(prompts[0], 0, sampler, "positive")
+    graph.link(prompts[1], 0, sampler, "negative")
+    graph.link(encode, 0, sampler, "latent_image")
+    decode = graph.add("VAEDecode", (1480, 300), [], (220, 60),
+                       inputs=[("samples", "LATENT"), ("vae", "VAE")],
+                       outputs=[("IMAGE", "IMAGE")])
+    graph.link(sampler, 0, decode, "samples")
+    graph.link(checkpoint, 2, decode, "vae")
+    paste = graph.add("ImageCompositeMasked", (1480, 420), [0, 0, False], (300, 160),
+                      inputs=[("destination", "IMAGE"), ("source", "IMAGE"),
+                              ("mask", "MASK")],
+                      outputs=[("IMAGE", "IMAGE")])
+    graph.link(remove, 0, paste, "destination")
+    graph.link(decode, 0, paste, "source")
+    graph.link(grow, 0, paste, "mask")
+    save_image(graph, (1820, 300), "object_removal/inpainted", paste)
+    return graph
+
+
 def main() -> None:
     mask_workflow("ailab").save("mask_object_remove_ailab.json")
     mask_workflow("local").save("mask_object_remove_local.json")
     text_workflow().save("text_object_remove.json")
     submit_many_workflow().save("submit_many_then_collect.json")
+    second_opinion_workflow().save("text_remove_then_second_opinion.json")
+    inpaint_workflow().save("text_remove_then_inpaint.json")
 
 
 if __name__ == "__main__":

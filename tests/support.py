@@ -46,3 +46,16 @@ def disc_mask(height: int, width: int, cy: int, cx: int, r: int) -> torch.Tensor
 def node_class(name: str) -> type:
     """A node class as ComfyUI gets it, from the pack's NODE_CLASS_MAPPINGS."""
     return load_pack().NODE_CLASS_MAPPINGS[name]
+
+
+def photo_with_object(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """`photo_like` with a shaded dark-red blob ("the sofa") left of and below the
+    centre: the thing the emulated text removal finds and replaces."""
+    rgb = photo_like(height, width, seed).astype(np.float32)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    cy, cx, ry, rx = 0.58 * height, 0.42 * width, 0.17 * height, 0.2 * width
+    inside = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
+    shade = 1.0 - 0.4 * np.clip((yy - (cy - ry)) / (2 * ry), 0, 1)
+    sofa = np.stack([150 * shade, 30 * shade, 40 * shade], axis=-1)
+    rgb[inside] = sofa[inside] + np.random.default_rng(seed + 1).normal(0, 4, sofa[inside].shape)
+    return np.clip(rgb, 0, 255).astype(np.uint8)

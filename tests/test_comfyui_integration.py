@@ -10,6 +10,7 @@ comfy_down.sh (default ../shared/comfyui).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -27,8 +28,8 @@ import torch
 from PIL import Image
 
 from object_removal.compositing import grow_mask
-from provider_emulator import ProviderEmulator
-from support import AILAB_KEY, MODELSLAB_KEY, photo_like
+from provider_emulator import ProviderEmulator, emulated_text_removal, text_removal_area
+from support import AILAB_KEY, MODELSLAB_KEY, photo_like, photo_with_object
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_NAME = "comfyui-object-removal"
@@ -147,6 +148,16 @@ class Comfy:
                     found.append((np.asarray(image.convert("RGB")), dict(image.text)))
         return found
 
+    def images_of(self, entry: dict, node_id: str) -> list[np.ndarray]:
+        """The pixels saved by one output node of a run."""
+        found = []
+        for item in entry["outputs"].get(node_id, {}).get("images", []):
+            response = requests.get(f"{self.url}/view", params=item, timeout=30)
+            response.raise_for_status()
+            with Image.open(io.BytesIO(response.content)) as image:
+                found.append(np.asarray(image.convert("RGB")))
+        return found
+
     def error(self, entry: dict) -> dict:
         for kind, data in entry["status"]["messages"]:
             if kind in ("execution_error", "execution_interrupted"):
@@ -251,6 +262,13 @@ def test_the_nodes_are_listed_as_intended(comfy):
     assert list(info["MaskObjectRemove"]["input"]["required"]) == [
         "image", "mask", "provider", "steps", "strength", "scale", "seed", "dilate_size",
         "quality", "composite"]
+    # Appended outputs and an optional input: saved workflows keep their links and widgets.
+    for name, outputs in (("TextObjectRemove", ["IMAGE", "STRING", "MASK"]),
+                          ("FetchResult", ["IMAGE", "MASK"])):
+        assert info[name]["output"] == outputs
+        assert list(info[name]["input"]["optional"]) == ["composite"]
+        assert info[name]["input"]["optional"]["composite"][1]["default"] is True
+    assert info["TextObjectRemove"]["output_name"] == ["image", "job", "mask"]
     script = requests.get(f"{comfy.url}/extensions/{PACK_NAME}/object_removal.js", timeout=30)
     assert script.ok and "registerExtension" in script.text
     templates = requests.get(f"{comfy.url}/workflow_templates", timeout=30).json()
@@ -365,46 +383,121 @@ def test_each_added_provider_runs_end_to_end(comfy, emulator, provider, endpoint
     assert emulator.keys_seen_on_cdn() == set()
 
 
-def text_workflow(image_name: str, wait: bool, object_name: str = "sofa") -> dict:
+def text_workflow(image_name: str, wait: bool, object_name: str = "sofa",
+                  composite: bool | None = None) -> dict:
+    """LoadImage -> TextObjectRemove [-> FetchResult] -> SaveImage "3", and the mask
+    through core MaskToImage -> SaveImage "6". `composite` None leaves the input out, as
+    in a prompt saved before it existed."""
+    options = {} if composite is None else {"composite": composite}
     workflow = {
         "1": {"class_type": "LoadImage", "inputs": {"image": image_name}},
         "2": {"class_type": "TextObjectRemove",
               "inputs": {"image": ["1", 0], "object_name": object_name, "wait": wait,
-                         "timeout": 60}},
+                         "timeout": 120, **options}},
     }
-    if wait:
-        workflow["3"] = {"class_type": "SaveImage",
-                         "inputs": {"images": ["2", 0], "filename_prefix": "text_removal"}}
-    else:
-        workflow["4"] = {"class_type": "FetchResult", "inputs": {"job": ["2", 1], "timeout": 60}}
-        workflow["3"] = {"class_type": "SaveImage",
-                         "inputs": {"images": ["4", 0], "filename_prefix": "text_removal"}}
+    source = "2"
+    if not wait:
+        workflow["4"] = {"class_type": "FetchResult",
+                         "inputs": {"job": ["2", 1], "timeout": 120, **options}}
+        source = "4"
+    mask_slot = 2 if wait else 1
+    workflow["3"] = {"class_type": "SaveImage",
+                     "inputs": {"images": [source, 0], "filename_prefix": "text_removal"}}
+    workflow["5"] = {"class_type": "MaskToImage", "inputs": {"mask": [source, mask_slot]}}
+    workflow["6"] = {"class_type": "SaveImage",
+                     "inputs": {"images": ["5", 0], "filename_prefix": "text_removal_mask"}}
     return workflow
 
 
-def assert_centre_filled(pixels: np.ndarray, rgb: np.ndarray) -> None:
+def uploaded_picture(emulator) -> np.ndarray:
+    """The picture the pack sent to the emulator (what its re-render was made from)."""
+    data_url = emulator.requests("ml_upload")[-1].json["base64_string"]
+    with Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))) as sent:
+        return np.asarray(sent.convert("RGB"))
+
+
+def removal_figures(pixels, mask_pixels, rgb, emulator) -> dict:
+    """What the issue asks of a composited text removal, measured on the saved files."""
     height, width = rgb.shape[:2]
-    centre = pixels[height // 4 + 3: 3 * height // 4 - 3, width // 4 + 3: 3 * width // 4 - 3]
-    assert centre.reshape(-1, 3).std(axis=0).max() < 2.5
-    assert np.abs(centre.reshape(-1, 3).mean(0) - rgb.reshape(-1, 3).mean(0)).max() < 3
+    mask = mask_pixels[..., 0] > 127
+    replaced = text_removal_area(uploaded_picture(emulator)).mask(width, height)
+    return {
+        "changed_outside_mask": int((pixels != rgb).any(axis=-1)[~mask].sum()),
+        "coverage": float((mask & replaced).sum() / replaced.sum()),
+        "extra": float((mask & ~replaced).sum() / replaced.sum()),
+        "mask_share": float(mask.mean()),
+    }
 
 
 @pytest.mark.parametrize("wait", [True, False])
 def test_text_removal_end_to_end(comfy, emulator, wait):
     emulator.behaviour.job_seconds = 1.5
-    picture, rgb, _ = scene()
-    name = comfy.upload(f"text_{wait}.png", picture)
+    rgb = photo_with_object(240, 320, seed=5)
+    name = comfy.upload(f"text_{wait}.png", Image.fromarray(rgb))
     entry = comfy.run(text_workflow(name, wait, object_name=f"ball {wait}"))
     assert entry["status"]["status_str"] == "success", entry["status"]
-    ((pixels, _),) = comfy.images(entry)
-    assert pixels.shape == rgb.shape
-    assert_centre_filled(pixels, rgb)
+    (pixels,), (mask_pixels,) = comfy.images_of(entry, "3"), comfy.images_of(entry, "6")
+    assert pixels.shape == rgb.shape == mask_pixels.shape
+    figures = removal_figures(pixels, mask_pixels, rgb, emulator)
+    assert figures["changed_outside_mask"] == 0
+    assert figures["coverage"] >= 0.95 and figures["extra"] <= 0.5, figures
     assert len(emulator.requests("ml_submit")) == 1
     assert emulator.requests("ml_fetch")  # it went through `processing`
     assert emulator.keys_seen_on_cdn() == set()
     for request in emulator.requests():
         if request.endpoint.startswith("ml_"):
             assert request.key == MODELSLAB_KEY
+
+
+def test_a_2000x1500_text_removal_keeps_every_pixel_outside_its_mask(comfy, emulator,
+                                                                    record_property):
+    """The issue's check: full size back, every pixel outside the returned mask the
+    input's, the mask covering >= 95% of what the emulator replaced with <= 20% extra."""
+    emulator.behaviour.job_seconds = 1.0
+    rgb = photo_with_object(1500, 2000, seed=11)
+    name = comfy.upload("text_2000x1500.png", Image.fromarray(rgb))
+    entry = comfy.run(text_workflow(name, True, object_name="the sofa", composite=True),
+                      timeout=240)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    (pixels,), (mask_pixels,) = comfy.images_of(entry, "3"), comfy.images_of(entry, "6")
+    assert pixels.shape == (1500, 2000, 3) and mask_pixels.shape == (1500, 2000, 3)
+    assert set(np.unique(mask_pixels)) <= {0, 255}
+    figures = removal_figures(pixels, mask_pixels, rgb, emulator)
+    for key, value in figures.items():
+        record_property(key, value)
+    print(f"2000x1500 through TextObjectRemove: pixels changed outside the mask "
+          f"{figures['changed_outside_mask']}, coverage {figures['coverage']:.2%}, extra "
+          f"{figures['extra']:.2%}, mask {figures['mask_share']:.2%} of the picture")
+    assert figures["changed_outside_mask"] == 0
+    assert figures["coverage"] >= 0.95 and figures["extra"] <= 0.20, figures
+    assert not np.array_equal(pixels, rgb)  # something was removed
+
+    # The same job with composite off: the provider's whole picture, resized (as before).
+    off = comfy.run(text_workflow(name, True, object_name="the sofa", composite=False),
+                    timeout=240)
+    assert off.get("status", {}).get("status_str") == "success", off["status"]
+    (whole,), (off_mask,) = comfy.images_of(off, "3"), comfy.images_of(off, "6")
+    provider = emulated_text_removal(uploaded_picture(emulator))
+    expected = np.asarray(Image.fromarray(provider).resize((2000, 1500),
+                                                           Image.Resampling.LANCZOS))
+    assert np.abs(whole.astype(int) - expected.astype(int)).max() <= 1
+    assert (whole != rgb).any(axis=-1).mean() > 0.5  # re-rendered everywhere
+    assert np.array_equal(off_mask, mask_pixels)  # the mask still says what changed
+    assert len(emulator.requests("ml_submit")) == 1  # the second run resumed the job
+
+
+def test_a_prompt_saved_without_composite_runs_with_it_on(comfy, emulator):
+    emulator.behaviour.job_seconds = 0.5
+    rgb = photo_with_object(240, 320, seed=6)
+    name = comfy.upload("no_composite_input.png", Image.fromarray(rgb))
+    for wait in (True, False):
+        workflow = text_workflow(name, wait, object_name=f"old prompt {wait}")
+        assert all("composite" not in node["inputs"] for node in workflow.values())
+        entry = comfy.run(workflow)
+        assert entry["status"]["status_str"] == "success", entry["status"]
+        (pixels,), (mask_pixels,) = comfy.images_of(entry, "3"), comfy.images_of(entry, "6")
+        figures = removal_figures(pixels, mask_pixels, rgb, emulator)
+        assert figures["changed_outside_mask"] == 0 and figures["coverage"] >= 0.95
 
 
 def test_a_failed_job_is_a_clear_error_and_comfyui_stays_up(comfy, emulator):
@@ -453,7 +546,9 @@ def test_two_jobs_run_side_by_side(comfy, emulator, record_property):
     assert len(comfy.images(entry)) == 2
     record_property("side_by_side_seconds", round(entry["elapsed"], 2))
     print(f"two 3 s jobs, submitted and collected in one prompt: {entry['elapsed']:.2f} s")
-    assert entry["elapsed"] < 5.0
+    # One after the other they would take 6 s of job time alone; each result is also
+    # composited now (a fraction of a second, more on a loaded machine).
+    assert entry["elapsed"] < 5.8
 
 
 def test_cancel_stops_the_wait(comfy, emulator):
@@ -535,9 +630,21 @@ def ui_to_api(workflow: dict, object_info: dict, image_name: str) -> dict:
 
 
 EXAMPLES = sorted((REPO / "example_workflows").glob("*.json"))
+# Workflows as saved before TextObjectRemove and FetchResult had `composite` and a mask.
+SAVED_BEFORE = sorted((REPO / "tests" / "fixtures" / "saved_before_mask_output").glob("*.json"))
+# Examples whose model part needs a file the test machine lacks: they are validated only.
+NEEDS_MODEL_FILE = {"CheckpointLoaderSimple"}
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def needs_model_file(path: Path) -> bool:
+    return any(n["type"] in NEEDS_MODEL_FILE for n in json.loads(path.read_text())["nodes"])
+
+
+RUNNABLE = [p for p in EXAMPLES if not needs_model_file(p)] + SAVED_BEFORE
+
+
+@pytest.mark.parametrize("path", RUNNABLE, ids=[
+    f"saved_before:{p.stem}" if p in SAVED_BEFORE else p.stem for p in RUNNABLE])
 def test_every_example_workflow_runs(comfy, emulator, path):
     emulator.behaviour.job_seconds = 1.0
     picture, rgb, hole = scene()
@@ -549,6 +656,43 @@ def test_every_example_workflow_runs(comfy, emulator, path):
     assert entry["status"]["status_str"] == "success", entry["status"]
     images = comfy.images(entry)
     assert images and all(pixels.shape == rgb.shape for pixels, _ in images)
+    # Where Text Object Remove's mask feeds Mask Object Remove, the second provider was
+    # asked to remove that area: some of the picture, not none of it nor all.
+    chained = [node for node in prompt.values() if node["class_type"] == "MaskObjectRemove"
+               and prompt[node["inputs"]["mask"][0]]["class_type"] == "TextObjectRemove"]
+    for node in chained:
+        assert node["inputs"]["provider"] == "ailab"
+        (request,) = emulator.requests("ailab")
+        with Image.open(io.BytesIO(request.files["mask"].data)) as sent:
+            share = (np.asarray(sent.convert("L")) > 127).mean()
+        assert 0.02 < share < 0.6, share
+    if path in SAVED_BEFORE:
+        return  # not an example any more: nothing is served under its name
+    served = requests.get(f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.name}",
+                          timeout=30)
+    assert served.ok and served.json()["nodes"]
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if needs_model_file(p)],
+                         ids=[p.stem for p in EXAMPLES if needs_model_file(p)])
+def test_examples_that_need_a_model_validate(comfy, emulator, path):
+    """Queued as is, ComfyUI refuses it only for the model file this machine lacks: every
+    link, type and other value (the pack's mask output into core inpainting) validates."""
+    picture, _, _ = scene()
+    name = comfy.upload(f"example_{path.stem}.png", picture)
+    info = requests.get(f"{comfy.url}/object_info", timeout=30).json()
+    workflow = json.loads(path.read_text())
+    prompt = ui_to_api(workflow, info, name)
+    response = requests.post(f"{comfy.url}/prompt", json={"prompt": prompt}, timeout=30)
+    assert response.status_code == 400, response.text
+    errors = response.json()["node_errors"]
+    loaders = {str(n["id"]) for n in workflow["nodes"] if n["type"] in NEEDS_MODEL_FILE}
+    assert loaders and set(errors) == loaders, errors
+    for node_id in loaders:
+        (problem,) = errors[node_id]["errors"]
+        assert problem["type"] == "value_not_in_list"
+        assert problem["extra_info"]["input_name"] == "ckpt_name"
+    assert emulator.requests() == []  # nothing ran, nothing was paid for
     served = requests.get(f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.name}",
                           timeout=30)
     assert served.ok and served.json()["nodes"]

@@ -21,6 +21,28 @@ def test_handle_round_trip():
     assert parse_job_reference(f"  {text}\n", ORIGIN) == reference
 
 
+def test_a_handle_carries_the_originals_and_old_handles_still_parse():
+    originals = ("0123456789abcdef", "fedcba9876543210")
+    reference = JobReference(("123", "456"), (1024, 768), originals)
+    text = reference.format()
+    assert text == "modelslab:123,456@1024x768#0123456789abcdef,fedcba9876543210"
+    assert parse_job_reference(text, ORIGIN) == reference
+    old = parse_job_reference("modelslab:123,456@1024x768", ORIGIN)  # from before originals
+    assert old.originals == () and old.size == (1024, 768) and old.job_ids == ("123", "456")
+
+
+@pytest.mark.parametrize("text", [
+    "modelslab:123,456@1024x768#0123456789abcdef",  # one original for two jobs
+    "modelslab:123@1024x768#0123456789abcde",  # 15 digits
+    "modelslab:123@1024x768#0123456789ABCDEF",  # not as written
+    "modelslab:123@1024x768#",
+    "modelslab:123@99999x768#0123456789abcdef",  # over MAX_SIDE: the cap stands
+])
+def test_handles_with_broken_originals_are_refused(text):
+    with pytest.raises(ObjectRemovalError):
+        parse_job_reference(text, ORIGIN)
+
+
 def test_bare_id_and_fetch_url():
     assert parse_job_reference("130000001", ORIGIN) == JobReference(("130000001",))
     url = "https://modelslab.com/api/v6/interior/fetch/130000002"

@@ -91,6 +91,10 @@ def inputs_of(pack, name):
     return pack.NODE_CLASS_MAPPINGS[name].INPUT_TYPES()["required"]
 
 
+def optional_of(pack, name):
+    return pack.NODE_CLASS_MAPPINGS[name].INPUT_TYPES().get("optional", {})
+
+
 def summary(inputs):
     """(name, type, default) in order: what a saved workflow depends on."""
     rows = []
@@ -137,15 +141,31 @@ def test_text_object_remove_interface_is_frozen(pack):
     ]
     assert inputs["timeout"][1]["min"] == 1
     cls = pack.NODE_CLASS_MAPPINGS["TextObjectRemove"]
-    assert cls.RETURN_TYPES == ("IMAGE", "STRING")
-    assert cls.RETURN_NAMES == ("image", "job")
+    # Appended after the existing ones, so saved workflows keep their widgets and links;
+    # optional, so API-format prompts saved without it still pass ComfyUI's validation.
+    assert summary(optional_of(pack, "TextObjectRemove")) == [("composite", "BOOLEAN", True)]
+    assert cls.RETURN_TYPES == ("IMAGE", "STRING", "MASK")
+    assert cls.RETURN_NAMES == ("image", "job", "mask")
 
 
 def test_fetch_result_interface_is_frozen(pack):
     inputs = inputs_of(pack, "FetchResult")
     assert summary(inputs) == [("job", "STRING", ""), ("timeout", "INT", 600)]
     assert inputs["timeout"][1]["min"] == 1
-    assert pack.NODE_CLASS_MAPPINGS["FetchResult"].RETURN_TYPES == ("IMAGE",)
+    assert summary(optional_of(pack, "FetchResult")) == [("composite", "BOOLEAN", True)]
+    cls = pack.NODE_CLASS_MAPPINGS["FetchResult"]
+    assert cls.RETURN_TYPES == ("IMAGE", "MASK")
+    assert cls.RETURN_NAMES == ("image", "mask")
+
+
+@pytest.mark.parametrize("name", ["TextObjectRemove", "FetchResult"])
+def test_calls_without_composite_still_run_with_it_on(pack, name):
+    """ComfyUI calls the function with the inputs the prompt has: an old prompt has no
+    `composite`, so the function's own default must be the widget's."""
+    cls = pack.NODE_CLASS_MAPPINGS[name]
+    parameter = inspect.signature(getattr(cls, cls.FUNCTION)).parameters["composite"]
+    assert parameter.default is optional_of(pack, name)["composite"][1]["default"] is True
+    assert optional_of(pack, name)["composite"][1]["tooltip"]
 
 
 def test_no_input_can_carry_a_key_or_a_base_url(pack):

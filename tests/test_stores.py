@@ -4,7 +4,11 @@ import json
 import os
 import time
 
+import numpy as np
+
+from object_removal.image_codec import encode_png
 from object_removal.job_store import JobStore
+from object_removal.originals import OriginalStore, identity_of
 from object_removal.result_cache import ResultCache, request_key
 
 
@@ -71,3 +75,45 @@ def test_the_cache_stays_within_its_cap_over_many_writes(tmp_path):
     kept = sum(p.stat().st_size for p in tmp_path.glob("*/*"))
     assert 0.8 * 50_000 <= kept <= 50_000
     assert cache.contains(request_key("1999")) and not cache.contains(request_key("0"))
+
+
+def test_originals_are_kept_by_identity_and_checked_when_read(tmp_path):
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    second = first.copy()
+    second[0, 0, 0] ^= 1  # one bit apart: another picture
+    store = OriginalStore(tmp_path)
+    identity = store.keep(first)
+    assert identity == identity_of(first) and len(identity) == 16
+    assert identity != identity_of(second) != identity_of(first.reshape(40, 30, 3))
+    assert np.array_equal(store.load(identity), first)
+    assert store.keep(second, png=encode_png(second)) == identity_of(second)
+    assert np.array_equal(OriginalStore(tmp_path).load(identity_of(second)), second)
+    assert store.load("0123456789abcdef") is None
+
+    path = next((tmp_path / "originals").glob(f"*/{identity}"))
+    path.write_bytes(encode_png(second))  # a file that no longer matches its name
+    assert store.load(identity) is None
+    path.write_bytes(b"not a picture")
+    assert store.load(identity) is None
+
+
+def test_originals_are_bounded_on_disk(tmp_path):
+    rng = np.random.default_rng(1)
+    pictures = [rng.integers(0, 256, (50, 50, 3), dtype=np.uint8) for _ in range(4)]
+    one_file = len(encode_png(pictures[0], compress_level=1))
+    store = OriginalStore(tmp_path, max_bytes=int(2.5 * one_file))
+    identities = []
+    for age, picture in enumerate(pictures):
+        identities.append(store.keep(picture))
+        for path in (tmp_path / "originals").glob(f"*/{identities[-1]}"):
+            os.utime(path, (1_000_000 + age, 1_000_000 + age))  # older ones go first
+    kept = [store.load(i) is not None for i in identities]
+    assert kept == [False, False, True, True]
+    # Keeping a picture again marks it recently used: the other one goes first.
+    for age, identity in enumerate(identities[2:]):
+        for path in (tmp_path / "originals").glob(f"*/{identity}"):
+            os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    assert store.keep(pictures[2]) == identities[2]
+    store.keep(pictures[0])
+    assert [store.load(i) is not None for i in identities] == [True, False, True, False]

@@ -133,8 +133,9 @@ async def _remove_one(
     image = from_uint8(read_rgb(item.source))[None]
     ctx = RunContext(on_status=_status_printer(args.verbose), spend=spend)
     if args.object:
-        result, job = await remove_by_text(
-            image, args.object, wait=True, timeout=args.timeout, ctx=ctx
+        result, job, _ = await remove_by_text(
+            image, args.object, wait=True, timeout=args.timeout, ctx=ctx,
+            composite=args.composite,
         )
         if args.verbose:
             print(f"  job: {job}", file=sys.stderr)
@@ -160,7 +161,8 @@ def _collect(args: argparse.Namespace) -> None:
     work = [Work(Path(job_id), None, target) for job_id, target in zip(ids, targets, strict=True)]
     check_targets(work, overwrite=args.overwrite)
     ctx = RunContext(on_status=_status_printer(args.verbose))
-    images = asyncio.run(collect_result(args.input, timeout=args.timeout, ctx=ctx))
+    images, _ = asyncio.run(collect_result(args.input, timeout=args.timeout, ctx=ctx,
+                                           composite=args.composite))
     for item, image in zip(work, images, strict=True):
         write_result(item.target, encode_for(item.target, to_uint8(image)))
         print(f"job {item.source} -> {item.target}")

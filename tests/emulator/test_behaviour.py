@@ -15,6 +15,7 @@ def test_behaviour_is_validated_and_reset_in_place(real_emu: ProviderEmulator) -
     emu = real_emu
     behaviour = emu.behaviour
     for name, value in [("ailab_output_format", "gif"), ("job_seconds", -1), ("eta", 1.5),
+                        ("text_render", "sketchy"),
                         ("ailab_data_prefix", "yes"), ("queue_limit", True), ("nope", 1)]:
         with pytest.raises(ValueError):
             behaviour.update({name: value})

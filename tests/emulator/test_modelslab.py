@@ -107,6 +107,17 @@ def test_modelslab_job_processes_then_succeeds(emu: ProviderEmulator, clock: Man
     assert np.array_equal(pixels, emulated_text_removal(image))
 
 
+def test_the_text_render_knob_picks_the_flat_answer(emu: ProviderEmulator) -> None:
+    assert emu.behaviour.text_render == "realistic"  # the default: a whole re-render
+    emu.behaviour.update({"job_seconds": 0, "text_render": "flat"})
+    image = scene(100, 130)
+    response = submit(emu, uploaded_url(emu, image)).json()
+    result = requests.get(response["output"][0], timeout=5)
+    pixels = np.array(Image.open(io.BytesIO(result.content)).convert("RGB"))
+    assert np.array_equal(pixels, emulated_text_removal(image, render="flat"))
+    assert not np.array_equal(pixels, emulated_text_removal(image, render="realistic"))
+
+
 def test_modelslab_instant_success_and_same_size(emu: ProviderEmulator) -> None:
     emu.behaviour.update({"job_seconds": 0, "modelslab_output_size": "same"})
     response = submit(emu, uploaded_url(emu, scene(100, 130))).json()

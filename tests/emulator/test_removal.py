@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 import pytest
-from emulator_helpers import brute_force_region, noisy, scene, square_mask
+from emulator_helpers import REPO_ROOT, brute_force_region, noisy, scene, square_mask
 from PIL import Image
 
 from provider_emulator import (
+    ObjectArea,
     dilated_region,
     emulated_basic_removal,
     emulated_mask_job_removal,
@@ -17,7 +18,15 @@ from provider_emulator import (
     emulated_text_removal,
     fill_colour,
     modelslab_output_size,
+    rerendered,
+    text_removal_area,
 )
+from provider_emulator.text_rerender import GAIN, OFFSET
+
+
+def room_sample() -> np.ndarray:
+    with Image.open(REPO_ROOT / "samples" / "room.png") as opened:
+        return np.array(opened.convert("RGB"))
 
 
 def ring_mean(image: np.ndarray, mask: np.ndarray, inner: int, outer: int) -> np.ndarray:
@@ -101,13 +110,54 @@ def test_modelslab_size_rule_and_text_removal() -> None:
     assert modelslab_output_size(50, 200, "multiple_of_64") == (64, 192)
     assert modelslab_output_size(130, 70, "same") == (130, 70)
     image = scene(100, 130)
-    out = emulated_text_removal(image)
+    out = emulated_text_removal(image, render="flat")
     assert out.shape == (64, 128, 3)
     resized = np.array(Image.fromarray(image).resize((128, 64), Image.Resampling.LANCZOS))
     mean = np.floor(resized.reshape(-1, 3).mean(axis=0) + 0.5)
     assert (out[16:48, 32:96] == mean).all()
     assert np.array_equal(out[:16], resized[:16])
-    assert np.array_equal(emulated_text_removal(image, "same")[:25], image[:25])
+    assert np.array_equal(emulated_text_removal(image, "same", "flat")[:25], image[:25])
+    with pytest.raises(ValueError):
+        emulated_text_removal(image, render="sketchy")
+
+
+def drifted(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(float) * np.array(GAIN) + np.array(OFFSET)
+
+
+def test_realistic_text_removal_re_renders_everything_and_replaces_the_object_area() -> None:
+    image = room_sample()
+    out = emulated_text_removal(image, render="realistic")
+    assert out.shape == (512, 768, 3)  # 768x512 is already a multiple of 64
+    area = text_removal_area(image)
+    inside = area.mask(768, 512)
+    assert np.array_equal(out, emulated_text_removal(image, render="realistic"))  # the same
+    assert np.array_equal(out, rerendered(image, area))
+    # Outside the area: the colour drift, plus noise and JPEG's, and nothing else.
+    residual = out.astype(float) - drifted(image)
+    outside = ~area.scaled(1.1).mask(768, 512)
+    assert np.abs(residual[outside].mean(axis=0)).max() < 1.0
+    assert 1.0 < residual[outside].std() < 8.0
+    assert (out != image).any(axis=-1)[outside].mean() > 0.9  # every pixel is re-rendered
+    # Inside: new content, far from what was there (the ball).
+    assert np.abs(residual[inside]).mean() > 20
+
+
+def test_the_object_area_is_found_where_the_picture_stands_out() -> None:
+    image = room_sample()
+    area = text_removal_area(image)
+    yy, xx = np.mgrid[0:512, 0:768]
+    ball = (yy - 300) ** 2 + (xx - 400) ** 2 <= 65**2  # the red ball of samples/room.png
+    assert area.mask(768, 512)[ball].all()
+    assert area.mask(768, 512).mean() < 0.25
+    # The same area whatever the size it is drawn at: relative coordinates.
+    assert area.mask(1536, 1024)[::2, ::2].sum() == pytest.approx(area.mask(768, 512).sum(),
+                                                                   rel=0.02)
+    moved = np.ascontiguousarray(image[:, ::-1])
+    assert text_removal_area(moved).cx == pytest.approx(1 - area.cx, abs=1 / 16)
+    flat = np.full((64, 96, 3), 90, np.uint8)
+    assert text_removal_area(flat) == ObjectArea(0.5, 0.5, 0.2, 0.2)
+    assert np.array_equal(emulated_text_removal(flat, "same", "realistic").shape, (64, 96, 3))
 
 
 def test_basic_removal_fills_only_the_mask_with_its_inner_ring_mean() -> None:
