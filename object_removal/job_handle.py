@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from .config import normalize_base_url
 from .errors import ObjectRemovalError
+from .image_codec import MAX_RESULT_PIXELS
 
 _HANDLE = re.compile(
     r"^modelslab:(\d{1,20}(?:,\d{1,20})*)@(\d{1,5})x(\d{1,5})"
@@ -24,6 +25,12 @@ _HANDLE = re.compile(
 _BARE_ID = re.compile(r"^\d{1,20}$")
 _FETCH_PATH = re.compile(r"^/api/v\d+/(?:[\w-]+/)*fetch/(\d{1,20})/?$")
 MAX_SIDE = 16384
+# A handle is plain text in a shared workflow: what it claims is checked before
+# anything is sent or allocated. No provider answers more than the pixels a result
+# may have (image_codec.MAX_RESULT_PIXELS), and a batch's output stays under ~2 GB.
+MAX_JOBS = 256
+MAX_BATCH_PIXELS = 160_000_000
+MAX_TEXT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,12 +56,15 @@ def parse_job_reference(text: str, modelslab_origin: str) -> JobReference:
     http(s) URL on the configured ModelsLab origin ending in `/fetch/<id>`.
     """
     value = (text or "").strip()
+    if len(value) > MAX_TEXT:
+        raise ObjectRemovalError(f"`job` is {len(value)} characters long; no handle is.")
     match = _HANDLE.match(value)
     if match:
         width, height = int(match.group(2)), int(match.group(3))
         if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
             raise ObjectRemovalError(f"the job handle's size {width}x{height} is not valid.")
         job_ids = tuple(match.group(1).split(","))
+        _check_claims(len(job_ids), width, height)
         originals = tuple(match.group(4).split(",")) if match.group(4) else ()
         if originals and len(originals) != len(job_ids):
             raise ObjectRemovalError(
@@ -70,6 +80,21 @@ def parse_job_reference(text: str, modelslab_origin: str) -> JobReference:
         "`job` must be a handle from TextObjectRemove (modelslab:<id>@<w>x<h>), a ModelsLab "
         f"job id (digits), or a fetch URL on {modelslab_origin}. Got {_preview(value)}."
     )
+
+
+def _check_claims(jobs: int, width: int, height: int) -> None:
+    """Refuse a handle whose results would be absurd to fetch or hold."""
+    if jobs > MAX_JOBS:
+        raise ObjectRemovalError(
+            f"the job handle names {jobs} jobs, more than the {MAX_JOBS} one run collects; "
+            "nothing was sent. Split it into smaller handles."
+        )
+    if width * height > MAX_RESULT_PIXELS or jobs * width * height > MAX_BATCH_PIXELS:
+        raise ObjectRemovalError(
+            f"the job handle asks for {jobs} image(s) of {width}x{height} pixels, more than "
+            "any result of this provider; nothing was sent or allocated. Use the handle "
+            "Text Object Remove gave."
+        )
 
 
 def _job_id_from_url(url: str, modelslab_origin: str) -> str:

@@ -754,3 +754,19 @@ def test_a_budget_lower_than_the_runs_cost_sends_nothing(comfy, emulator):
     message = comfy.error(entry)["exception_message"]
     assert "would cost 40 credits" in message and "budget of 30" in message
     assert emulator.requests() == []
+
+
+def test_a_handle_claiming_a_huge_size_is_refused_with_nothing_sent(comfy, emulator):
+    workflow = {
+        "1": {"class_type": "FetchResult",
+              "inputs": {"job": "modelslab:130000000@16384x16384", "timeout": 10}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0],
+                                                     "filename_prefix": "never"}},
+    }
+    entry = comfy.run(workflow)
+    message = comfy.error(entry)["exception_message"]
+    assert "Fetch Result" in message and "16384x16384 pixels" in message
+    assert "nothing was sent or allocated" in message
+    assert emulator.requests() == []
+    assert entry["elapsed"] < 5
+    assert comfy.alive()

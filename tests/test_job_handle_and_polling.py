@@ -1,5 +1,7 @@
 """Job handles, what FetchResult accepts, and the polling schedule."""
 
+import re
+
 import pytest
 
 from object_removal.errors import ObjectRemovalError
@@ -107,3 +109,20 @@ def test_gaps_stay_within_bounds_whatever_the_eta_says():
         following = schedule.next_at(now, eta)
         assert 0 < following - now <= MAX_POLL_SECONDS
         now = following
+
+
+@pytest.mark.parametrize("text,says", [
+    ("modelslab:1@16384x16384", "16384x16384 pixels"),
+    ("modelslab:1@8000x6000", "8000x6000 pixels"),
+    ("modelslab:" + ",".join(str(n) for n in range(1, 300)) + "@64x64", "299 jobs"),
+    ("modelslab:" + ",".join(str(n) for n in range(1, 200)) + "@1000x1000", "199 image(s)"),
+    ("1" * 100_000, "characters long"),
+])
+def test_handles_claiming_absurd_sizes_or_counts_are_refused(text, says):
+    with pytest.raises(ObjectRemovalError, match=re.escape(says)):
+        parse_job_reference(text, ORIGIN)
+
+
+def test_a_handle_of_a_real_batch_is_accepted():
+    reference = parse_job_reference("modelslab:" + ",".join(["7"] * 64) + "@1920x1080", ORIGIN)
+    assert len(reference.job_ids) == 64 and reference.size == (1920, 1080)
