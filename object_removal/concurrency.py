@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from .errors import Cancelled
+from .run_context import RunContext
 
 # A second refusal this soon after a decrease is the same crowding, not a new one.
 DECREASE_SPACING_SECONDS = 1.0
@@ -97,11 +98,11 @@ class AdaptiveLimit:
             self.release()
 
     @asynccontextmanager
-    async def hold_async(self, cancel: threading.Event | None = None) -> AsyncIterator[None]:
-        """A slot for the duration of the block, waited for without blocking the loop."""
+    async def hold_async(self, ctx: RunContext) -> AsyncIterator[None]:
+        """A slot for the duration of the block, waited for without blocking the loop;
+        Cancel (the run's, or ComfyUI's button) ends the wait."""
         while not self.try_acquire():
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled")
+            ctx.raise_if_cancelled()
             await asyncio.sleep(WAIT_CHECK_SECONDS)
         try:
             yield

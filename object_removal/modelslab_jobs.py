@@ -72,7 +72,7 @@ class ModelsLabJobs:
     def queue_slot(self) -> AbstractAsyncContextManager[None]:
         """Held while a job of this account is queued or processing: one slot of the
         account's learnt queue limit, shared by every node and prompt."""
-        return self.queue.hold_async(self._ctx.cancel_event)
+        return self.queue.hold_async(self._ctx)
 
     async def submit_or_resume(
         self,

@@ -139,3 +139,22 @@ def test_a_batch_meeting_a_concurrency_refusal_completes(settings, emulator):
     assert len(answers) > 8  # some were refused (and sent again: refusals bill nothing)
     learnt = account_limit("ailab", settings.ailab.base_url, AILAB_KEY, start=12, ceiling=32)
     assert learnt.limit < 12
+
+
+def test_waiting_for_a_slot_ends_on_cancel():
+    import asyncio
+
+    from object_removal.errors import Cancelled
+
+    limit = AdaptiveLimit(start=1, ceiling=1)
+    assert limit.try_acquire()  # the only slot is taken
+    ctx = RunContext()
+    threading.Timer(0.2, ctx.cancel).start()
+
+    async def wait_for_slot():
+        async with limit.hold_async(ctx):
+            pass
+
+    with pytest.raises(Cancelled):
+        asyncio.run(wait_for_slot())
+    assert limit.in_flight == 1  # nothing was taken by the cancelled wait
