@@ -49,16 +49,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress = _ProgressBar(len(jobs)) if len(jobs) > 1 else None
         for number, (source, mask_path, target) in enumerate(jobs, start=1):
             started = time.monotonic()
-            result = asyncio.run(_remove_one(args, inputs, source, mask_path))
+            result, outcome = asyncio.run(_remove_one(args, inputs, source, mask_path))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(encode_png(result))
             if progress:
                 progress.update(number, source.name)
             else:
-                print(f"{source} -> {target} ({time.monotonic() - started:.1f} s)")
+                print(f"{source} -> {target} ({time.monotonic() - started:.1f} s, {outcome})")
         if progress:
             progress.finish()
-            print(f"{len(jobs)} images -> {jobs[0][2].parent}")
+            print(f"{len(jobs)} images -> {jobs[0][2].parent} ({outcome})")
     except ObjectRemovalError as exc:
         print(f"error: {redact(str(exc), known_secrets())}", file=sys.stderr)
         return 1
@@ -70,9 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _remove_one(
     args: argparse.Namespace, inputs: MaskInputs, source: Path, mask_path: Path | None
-) -> np.ndarray:
+) -> tuple[np.ndarray, str]:
+    """The result and the last status line (e.g. "local: done with PatchMatch")."""
     image = from_uint8(read_rgb(source))[None]
-    ctx = RunContext(on_status=_status_printer(args.verbose))
+    statuses: list[str] = []
+    printer = _status_printer(args.verbose)
+
+    def on_status(text: str) -> None:
+        statuses.append(text)
+        if printer is not None:
+            printer(text)
+
+    ctx = RunContext(on_status=on_status)
     if args.object:
         result, job = await remove_by_text(
             image, args.object, wait=True, timeout=args.timeout, ctx=ctx
@@ -85,7 +94,7 @@ async def _remove_one(
         options = MaskRemovalOptions(provider=args.provider, inputs=inputs,
                                      composite=args.composite)
         result = await remove_by_mask(image, mask, options, ctx)
-    return to_uint8(result[0])
+    return to_uint8(result[0]), statuses[-1] if statuses else "done"
 
 
 def read_rgb(path: Path) -> np.ndarray:

@@ -20,7 +20,7 @@ from .compositing import composite, default_feather, feather_weights
 from .config import Settings, load_settings
 from .errors import batch_item, naming_batch_item
 from .mask_parameters import MaskInputs
-from .providers.base import FillProvider, FillRequest, ProviderEnvironment
+from .providers.base import FillProvider, FillRequest, ProviderEnvironment, outcome_of
 from .providers.registry import provider_spec
 from .run_context import RunContext, gather_all
 from .tensors import binary_mask, from_uint8, image_batch, mask_batch, pair_batches, to_uint8
@@ -76,7 +76,8 @@ async def remove_by_mask(
                 weights[j, radius] = feather_weights(torch.from_numpy(holes[j]), radius, feather)
             filled = composite(outputs[index], filled, weights[j, radius])
         outputs[index] = filled
-    ctx.status(f"{spec.name}: done")
+    outcome = outcome_of(provider)
+    ctx.status(f"{spec.name}: done" + (f" {outcome}" if outcome else ""))
     return torch.stack(outputs)
 
 
