@@ -8,11 +8,13 @@ COMFYUI_SCRIPTS (the folder holding comfy_up.sh / comfy_down.sh).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -83,10 +85,11 @@ class Comfy:
         self.left_behind.append(COMFY_DIR / "input" / name)
         return name
 
-    def run(self, prompt: dict, timeout: float = 120) -> dict:
+    def run(self, prompt: dict, timeout: float = 120, client_id: str | None = None) -> dict:
         """Queue an API-format workflow; wait; return its history entry (+ elapsed)."""
         response = requests.post(f"{self.url}/prompt",
-                                 json={"prompt": prompt, "client_id": uuid.uuid4().hex},
+                                 json={"prompt": prompt,
+                                       "client_id": client_id or uuid.uuid4().hex},
                                  timeout=30)
         assert response.status_code == 200, response.text
         prompt_id = response.json()["prompt_id"]
@@ -513,3 +516,129 @@ def test_every_example_workflow_runs(comfy, emulator, path):
     served = requests.get(f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.name}",
                           timeout=30)
     assert served.ok and served.json()["nodes"]
+
+
+class StatusListener:
+    """The pack's status messages for one client, read from ComfyUI's websocket.
+
+    A minimal RFC 6455 client on the standard library: the upgrade request, then
+    unmasked frames from the server (text, binary previews, ping, close).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.client_id = uuid.uuid4().hex
+        host, port = url.removeprefix("http://").split(":")
+        self._socket = socket.create_connection((host, int(port)), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self._socket.sendall(
+            f"GET /ws?clientId={self.client_id} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        self._buffer = b""
+        while b"\r\n\r\n" not in self._buffer:
+            self._buffer += self._socket.recv(4096)
+        head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.statuses: list[dict] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _take(self, count: int) -> bytes:
+        while len(self._buffer) < count:
+            chunk = self._socket.recv(65536)
+            if not chunk:
+                raise ConnectionError("websocket closed")
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
+
+    def _read(self) -> None:
+        try:
+            while True:
+                first, second = self._take(2)
+                length = second & 0x7F
+                if length == 126:
+                    length = int.from_bytes(self._take(2), "big")
+                elif length == 127:
+                    length = int.from_bytes(self._take(8), "big")
+                payload = self._take(length)
+                opcode = first & 0x0F
+                if opcode == 8:
+                    return
+                if opcode == 1:
+                    message = json.loads(payload)
+                    if message.get("type") == "comfyui-object-removal.status":
+                        self.statuses.append(message["data"])
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+def test_local_provider_says_which_backend_ran(comfy, emulator):
+    """The default `local` and an explicit backend choice run end to end, and the status
+    line under the node (sent to the browser that queued the run) names the backend."""
+    picture, rgb, hole = scene()
+    name = comfy.upload("backend_choice.png", picture)
+    listener = StatusListener(comfy.url)
+    try:
+        # (no OpenCV in these ComfyUI venvs, so local-telea would say to install it)
+        for provider, label in (("local", "PatchMatch"), ("local-patchmatch", "PatchMatch")):
+            workflow = mask_workflow(name, provider=provider, dilate_size=4, seed=41)
+            entry = comfy.run(workflow, client_id=listener.client_id)
+            last_message = entry["status"]["messages"][-1][1]
+            assert entry["status"]["status_str"] == "success", last_message
+            ((pixels, _),) = comfy.images(entry)
+            far = far_pixels(hole, 4 + 2 + 3)
+            assert np.array_equal(pixels[far], rgb[far])
+            deadline = time.monotonic() + 10
+            expected = {"node": "2", "text": f"{provider}: done with {label}"}
+            while expected not in listener.statuses and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert expected in listener.statuses, listener.statuses
+    finally:
+        listener.close()
+    assert emulator.requests() == []
+
+
+class MidGreyMiGan(torch.nn.Module):
+    """MI-GAN's calling convention (4 channels at 512 px in, -1..1 out); paints mid-grey."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[2] != 512 or x.shape[3] != 512:
+            raise RuntimeError("not at MI-GAN's size")
+        return x[:, 1:4]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*:DeprecationWarning")
+def test_a_model_in_models_inpaint_is_used_and_named(comfy, emulator):
+    """A migan_traced.pt in ComfyUI's models/inpaint (as other packs keep it) serves
+    local-migan, without any download, and the status names MI-GAN."""
+    folder = COMFY_DIR / "models" / "inpaint"
+    made_folder = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    model = folder / "migan_traced.pt"
+    assert not model.exists(), f"{model} belongs to someone else; not overwriting it"
+    torch.jit.save(torch.jit.script(MidGreyMiGan()), str(model))
+    picture, rgb, hole = scene()
+    name = comfy.upload("migan_choice.png", picture)
+    listener = StatusListener(comfy.url)
+    try:
+        entry = comfy.run(mask_workflow(name, provider="local-migan", dilate_size=4, seed=42),
+                          client_id=listener.client_id)
+        assert entry["status"]["status_str"] == "success", entry["status"]
+        ((pixels, _),) = comfy.images(entry)
+        inner = ~grow_mask(torch.from_numpy(~hole), 4).numpy()  # away from the feathered rim
+        assert (np.abs(pixels[inner].astype(int) - 128) <= 1).all()
+        deadline = time.monotonic() + 10
+        expected = {"node": "2", "text": "local-migan: done with MI-GAN"}
+        while expected not in listener.statuses and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert expected in listener.statuses, listener.statuses
+        assert not any("downloading" in s["text"] for s in listener.statuses)
+    finally:
+        listener.close()
+        model.unlink(missing_ok=True)
+        if made_folder:
+            folder.rmdir()
