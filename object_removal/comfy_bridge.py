@@ -119,6 +119,16 @@ def comfy_model_folders(names: Iterable[str]) -> list[Path]:
     return [Path(f) for f in dict.fromkeys(os.path.normpath(f) for f in folders)]
 
 
+def comfy_models_dir() -> Path | None:
+    """ComfyUI's `models` folder, where requested model downloads go; None outside ComfyUI."""
+    try:
+        import folder_paths
+    except ImportError:
+        return None
+    models_dir = getattr(folder_paths, "models_dir", None)
+    return Path(models_dir) if models_dir else None
+
+
 def comfy_torch_device() -> torch.device:
     """ComfyUI's device for models when ComfyUI runs us, else the CPU."""
     import torch

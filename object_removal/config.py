@@ -124,6 +124,23 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / PACK_DIR_NAME
 
 
+def default_model_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where learned inpainting models are looked for and downloaded outside ComfyUI
+    (inside it: ComfyUI's models/inpaint): `$OBJECT_REMOVAL_MODEL_DIR`, else the
+    cache folder's `models`."""
+    env = os.environ if environ is None else environ
+    if env.get("OBJECT_REMOVAL_MODEL_DIR"):
+        return Path(env["OBJECT_REMOVAL_MODEL_DIR"]).expanduser()
+    return default_cache_dir(env) / "models"
+
+
+def model_file_setting(variable: str, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The model file named by environment variable `variable`, if it is set."""
+    env = os.environ if environ is None else environ
+    value = env.get(variable, "").strip()
+    return Path(value).expanduser() if value else None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment and the config file; validate what was found."""
     env = os.environ if environ is None else environ

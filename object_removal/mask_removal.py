@@ -31,6 +31,7 @@ from .providers.base import (
     FillRequest,
     ProviderEnvironment,
     ProviderSpec,
+    outcome_of,
 )
 from .providers.registry import provider_spec
 from .run_context import RunContext, gather_all, run_blocking
@@ -152,8 +153,9 @@ async def remove_by_mask(
         if weights is not None:
             y0, y1, x0, x1 = weights.box
             blend_into(result[index], from_uint8(rgb[y0:y1, x0:x1]), weights)
+    outcome = outcome_of(provider)  # e.g. which offline backend ran: "with PatchMatch"
     cost = "free" if spec.credits_per_call == 0 else spent.describe()
-    ctx.status(f"{spec.name}: done, {cost}")
+    ctx.status(f"{spec.name}: done{' ' + outcome if outcome else ''}, {cost}")
     return result
 
 

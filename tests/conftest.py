@@ -16,7 +16,8 @@ def isolated_configuration(monkeypatch, tmp_path):
     """No test reads the developer's own keys, config file or cache."""
     for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY", "AILAB_BASE_URL", "MODELSLAB_BASE_URL",
                  "MODELSLAB_QUEUE_LIMIT", "AILAB_CONCURRENCY", "OBJECT_REMOVAL_LAMA_MODEL",
-                 "OBJECT_REMOVAL_BUDGET"):
+                 "OBJECT_REMOVAL_BUDGET", "OBJECT_REMOVAL_MIGAN_MODEL",
+                 "OBJECT_REMOVAL_MODEL_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OBJECT_REMOVAL_CONFIG", str(tmp_path / "config" / "config.ini"))
     monkeypatch.setenv("OBJECT_REMOVAL_CACHE_DIR", str(tmp_path / "cache"))

@@ -26,6 +26,7 @@ import pytest
 import requests
 import torch
 from PIL import Image
+from ws_listener import MessageListener
 
 from object_removal.compositing import grow_mask
 from provider_emulator import ProviderEmulator, emulated_text_removal, text_removal_area
@@ -722,8 +723,6 @@ def test_a_trickling_provider_ends_the_node_at_its_timeout(comfy, emulator):
 
 
 def test_a_batch_meets_a_concurrency_refusal_and_shows_its_cost(comfy, emulator):
-    from ws_listener import MessageListener
-
     emulator.behaviour.update({"latency": 1.0, "ailab_concurrency": 4})
     picture, _, _ = scene()
     name = comfy.upload("batch8.png", picture)
@@ -770,3 +769,67 @@ def test_a_handle_claiming_a_huge_size_is_refused_with_nothing_sent(comfy, emula
     assert emulator.requests() == []
     assert entry["elapsed"] < 5
     assert comfy.alive()
+
+
+def test_local_provider_says_which_backend_ran(comfy, emulator):
+    """The default `local` and an explicit backend choice run end to end, and the status
+    line under the node (sent to the browser that queued the run) names the backend."""
+    picture, rgb, hole = scene()
+    name = comfy.upload("backend_choice.png", picture)
+    client_id = uuid.uuid4().hex
+    listener = MessageListener(comfy.url, client_id)
+    try:
+        # (no OpenCV in these ComfyUI venvs, so local-telea would say to install it)
+        for provider, label in (("local", "PatchMatch"), ("local-patchmatch", "PatchMatch")):
+            workflow = mask_workflow(name, provider=provider, dilate_size=4, seed=41)
+            entry = comfy.run(workflow, client_id=client_id)
+            last_message = entry["status"]["messages"][-1][1]
+            assert entry["status"]["status_str"] == "success", last_message
+            ((pixels, _),) = comfy.images(entry)
+            far = far_pixels(hole, 4 + 2 + 3)
+            assert np.array_equal(pixels[far], rgb[far])
+            listener.wait_for(STATUS, lambda data, p=provider, lb=label: data == {
+                "node": "2", "text": f"{p}: done with {lb}, free"}, timeout=10)
+    finally:
+        listener.close()
+    assert emulator.requests() == []
+
+
+class MidGreyMiGan(torch.nn.Module):
+    """MI-GAN's calling convention (4 channels at 512 px in, -1..1 out); paints mid-grey."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[2] != 512 or x.shape[3] != 512:
+            raise RuntimeError("not at MI-GAN's size")
+        return x[:, 1:4]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*:DeprecationWarning")
+def test_a_model_in_models_inpaint_is_used_and_named(comfy, emulator):
+    """A migan_traced.pt in ComfyUI's models/inpaint (as other packs keep it) serves
+    local-migan, without any download, and the status names MI-GAN."""
+    folder = comfy.directory / "models" / "inpaint"
+    made_folder = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    model = folder / "migan_traced.pt"
+    assert not model.exists(), f"{model} belongs to someone else; not overwriting it"
+    torch.jit.save(torch.jit.script(MidGreyMiGan()), str(model))
+    picture, rgb, hole = scene()
+    name = comfy.upload("migan_choice.png", picture)
+    client_id = uuid.uuid4().hex
+    listener = MessageListener(comfy.url, client_id)
+    try:
+        entry = comfy.run(mask_workflow(name, provider="local-migan", dilate_size=4, seed=42),
+                          client_id=client_id)
+        assert entry["status"]["status_str"] == "success", entry["status"]
+        ((pixels, _),) = comfy.images(entry)
+        inner = ~grow_mask(torch.from_numpy(~hole), 4).numpy()  # away from the feathered rim
+        assert (np.abs(pixels[inner].astype(int) - 128) <= 1).all()
+        listener.wait_for(STATUS, lambda data: data == {
+            "node": "2", "text": "local-migan: done with MI-GAN, free"}, timeout=10)
+        assert not any("downloading" in s["text"] for s in listener.of_type(STATUS))
+    finally:
+        listener.close()
+        model.unlink(missing_ok=True)
+        if made_folder:
+            folder.rmdir()

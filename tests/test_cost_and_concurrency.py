@@ -39,7 +39,7 @@ def test_the_status_says_what_a_run_cost_and_what_came_from_the_cache(settings, 
     assert len(emulator.requests("ailab")) == 3
     statuses.clear()
     remove(photos(1), provider="local", statuses=statuses, dilate_size=3)
-    assert statuses[-1] == "local: done, free"
+    assert statuses[-1] == "local: done with PatchMatch, free"
 
 
 def test_a_budget_refuses_a_run_before_any_paid_call(settings, emulator, monkeypatch):

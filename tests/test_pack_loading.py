@@ -111,7 +111,8 @@ def test_mask_object_remove_interface_is_frozen(pack):
         ("image", "IMAGE", None),
         ("mask", "MASK", None),
         # New providers are appended: saved workflows store the choice by name.
-        ("provider", ("ailab", "local", "modelslab", "ailab-basic", "ailab-pro"), "ailab"),
+        ("provider", ("ailab", "local", "modelslab", "ailab-basic", "ailab-pro", "local-migan",
+                      "local-lama", "local-patchmatch", "local-telea"), "ailab"),
         ("steps", "INT", 30),
         ("strength", "FLOAT", 0.8),
         ("scale", "FLOAT", 7.0),

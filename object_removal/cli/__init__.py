@@ -92,15 +92,16 @@ def _remove(args: argparse.Namespace) -> None:
     progress = ProgressBar(len(work)) if len(work) > 1 else None
     for number, item in enumerate(work, start=1):
         started = time.monotonic()
-        result = asyncio.run(_remove_one(args, inputs, item, spend))
+        result, outcome = asyncio.run(_remove_one(args, inputs, item, spend))
         write_result(item.target, encode_for(item.target, result))
         if progress:
             progress.update(number, item.source.name)
         else:
-            print(f"{item.source} -> {item.target} ({time.monotonic() - started:.1f} s)")
+            print(f"{item.source} -> {item.target} ({time.monotonic() - started:.1f} s, "
+                  f"{outcome})")
     if progress:
         progress.finish()
-        print(f"{len(work)} images -> {work[0].target.parent}")
+        print(f"{len(work)} images -> {work[0].target.parent} ({outcome})")
     if args.object or provider_spec(args.provider).credits_per_call != 0:
         print(f"cost: {spend.describe()}")
 
@@ -129,9 +130,18 @@ def _options(args: argparse.Namespace, inputs: MaskInputs) -> MaskRemovalOptions
 
 async def _remove_one(
     args: argparse.Namespace, inputs: MaskInputs, item: Work, spend: Spend
-) -> np.ndarray:
+) -> tuple[np.ndarray, str]:
+    """The result and the last status line (e.g. "local: done with PatchMatch, free")."""
     image = from_uint8(read_rgb(item.source))[None]
-    ctx = RunContext(on_status=_status_printer(args.verbose), spend=spend)
+    statuses: list[str] = []
+    printer = _status_printer(args.verbose)
+
+    def on_status(text: str) -> None:
+        statuses.append(text)
+        if printer is not None:
+            printer(text)
+
+    ctx = RunContext(on_status=on_status, spend=spend)
     if args.object:
         result, job, _ = await remove_by_text(
             image, args.object, wait=True, timeout=args.timeout, ctx=ctx,
@@ -139,14 +149,18 @@ async def _remove_one(
         )
         if args.verbose:
             print(f"  job: {job}", file=sys.stderr)
-        return to_uint8(result[0])
+        return to_uint8(result[0]), _last(statuses)
     assert item.mask is not None
     mask = torch.from_numpy(read_mask(item.mask))[None]
     if not bool((mask >= 0.5).any()):
         print(f"warning: the mask {item.mask} marks nothing to remove; {item.target} is the "
               "image unchanged.", file=sys.stderr)
     result = await remove_by_mask(image, mask, _options(args, inputs), ctx)
-    return to_uint8(result[0])
+    return to_uint8(result[0]), _last(statuses)
+
+
+def _last(statuses: list[str]) -> str:
+    return statuses[-1] if statuses else "done"
 
 
 def _collect(args: argparse.Namespace) -> None:

@@ -1,34 +1,49 @@
-"""Offline inpainting: remove what a mask covers, on the CPU, with no network.
+"""Offline inpainting: remove what a mask covers, on this machine, with no network.
 
-Three backends, the best available one is used:
+Four backends; the default takes the best one that can run without asking anything:
 
-1. ``"lama"``: a learned model, only if the user supplied its weights
-   (`lama_backend.find_lama_weights`); nothing is downloaded.
-2. ``"patchmatch"``: exemplar-based, copies patches of the picture into the hole
-   (pypatchmatch, a dependency of the pack on Python >= 3.11).
-3. ``"telea"``: OpenCV's diffusion, good for smooth areas, smears texture.
+1. ``"lama"``: LaMa, a learned model (Apache-2.0), if its file is on disk;
+2. ``"migan"``: MI-GAN, a learned model (MIT), about 7x smaller and faster, if its
+   file is on disk;
+3. ``"patchmatch"``: exemplar-based, copies patches of the hole's surroundings into it
+   (pypatchmatch, a dependency of the pack on Python >= 3.11);
+4. ``"telea"``: OpenCV's diffusion, good for smooth areas, smears texture.
+
+Model files are found by `model_files.find_model_file` and never downloaded here:
+`ensure_model_file(..., download=True)` fetches one, and only the providers a user
+chose by a model's name call it so (see `providers/local.py`).
 
 Every backend works on crops around the holes and pastes back only hole pixels, so
-outside the hole the result is the input, bit for bit. Tests and callers may force a
-backend with ``inpaint_locally(..., backend="telea")``.
+outside the hole the result is the input, bit for bit.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal, cast
 
 import numpy as np
 
+from ..comfy_bridge import comfy_torch_device
 from ..errors import ObjectRemovalError
-from .lama_backend import ENV_VAR, LamaModelError, find_lama_weights, inpaint_lama
+from .learned_backend import inpaint_learned
+from .learned_models import ModelLoadError, cached_net, forget_loaded_models
+from .model_download import DownloadProgress, ModelDownloadError, download_model
+from .model_files import MODEL_FILES, ModelName, download_folder, find_model_file
 from .patchmatch_backend import inpaint_patchmatch, load_patchmatch, patchmatch_available
 from .telea_backend import inpaint_telea, load_cv2, telea_available
 
 __all__ = [
     "BACKENDS",
-    "LamaModelError",
+    "BACKEND_LABELS",
+    "LEARNED",
+    "Backend",
     "LocalInpaintUnavailable",
+    "ModelDownloadError",
+    "ModelLoadError",
+    "ensure_model_file",
     "inpaint_locally",
     "local_backend_name",
     "reset_backend_probes",
@@ -36,15 +51,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Backend = Literal["lama", "patchmatch", "telea"]
-BACKENDS: tuple[Backend, ...] = ("lama", "patchmatch", "telea")
+Backend = Literal["lama", "migan", "patchmatch", "telea"]
+BACKENDS: tuple[Backend, ...] = ("lama", "migan", "patchmatch", "telea")
+LEARNED: tuple[ModelName, ...] = ("lama", "migan")
+BACKEND_LABELS: dict[str, str] = {
+    "lama": "LaMa", "migan": "MI-GAN", "patchmatch": "PatchMatch", "telea": "Telea"}
 
 INSTALL_HINT = "pip install pypatchmatch (Python >= 3.11) or pip install opencv-python-headless"
-_BACKEND_HINTS: dict[str, str] = {
-    "lama": (
-        f"no LaMa weights found: set {ENV_VAR} to a TorchScript big-lama.pt, or put "
-        "big-lama.pt into ComfyUI's models/inpaint folder"
-    ),
+_PACKAGE_HINTS: dict[str, str] = {
     "patchmatch": "pypatchmatch is not usable: pip install pypatchmatch (Python >= 3.11)",
     "telea": "OpenCV is not installed: pip install opencv-python-headless",
 }
@@ -55,22 +69,23 @@ class LocalInpaintUnavailable(ObjectRemovalError):
 
 
 def reset_backend_probes() -> None:
-    """Forget which optional packages import, e.g. after installing one, or in tests."""
+    """Forget which optional packages import and which models are loaded (tests, installs)."""
     load_patchmatch.cache_clear()
     load_cv2.cache_clear()
+    forget_loaded_models()
 
 
 def _backend_available(name: str) -> bool:
-    """Whether backend `name` could run now (for LaMa: whether weights were supplied)."""
-    if name == "lama":
-        return find_lama_weights() is not None
+    """Whether backend `name` could run now without a download."""
+    if name in LEARNED:
+        return find_model_file(cast(ModelName, name)) is not None
     if name == "patchmatch":
         return patchmatch_available()
     return telea_available()
 
 
-def local_backend_name() -> str:
-    """``"lama"``, ``"patchmatch"`` or ``"telea"``: the backend `inpaint_locally` would use.
+def local_backend_name() -> Backend:
+    """The backend `inpaint_locally` uses when none is asked for: the best that can run.
 
     Raises LocalInpaintUnavailable when none can run, like `inpaint_locally` would.
     """
@@ -83,10 +98,38 @@ def local_backend_name() -> str:
 
 
 def _unavailable(backend: str) -> LocalInpaintUnavailable:
-    return LocalInpaintUnavailable(f"The {backend} backend cannot run: {_BACKEND_HINTS[backend]}.")
+    if backend in LEARNED:
+        model = MODEL_FILES[cast(ModelName, backend)]
+        return LocalInpaintUnavailable(
+            f"{model.label} is not on this machine: {model.missing_hint(download_folder())}; "
+            f"or choose the provider local-{backend}, which downloads it."
+        )
+    return LocalInpaintUnavailable(f"The {backend} backend cannot run: {_PACKAGE_HINTS[backend]}.")
 
 
-def _choose_backend(backend: str | None) -> str:
+def ensure_model_file(
+    name: ModelName,
+    *,
+    download: bool,
+    progress: DownloadProgress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Path:
+    """The file of model `name`; downloaded first if it is missing and `download` is set.
+
+    Raises LocalInpaintUnavailable (missing, no download asked for) or
+    ModelDownloadError (the download failed), both saying where to put the file.
+    """
+    path = find_model_file(name)
+    if path is not None:
+        return path
+    if not download:
+        raise _unavailable(name)
+    logger.info("downloading %s into %s", MODEL_FILES[name].file_name, download_folder())
+    return download_model(MODEL_FILES[name], download_folder(), progress=progress,
+                          cancelled=cancelled)
+
+
+def _choose_backend(backend: str | None) -> Backend:
     """The backend to run: `backend` if given and usable, else the best available."""
     if backend is None:
         return local_backend_name()
@@ -94,7 +137,7 @@ def _choose_backend(backend: str | None) -> str:
         raise ValueError(f"unknown backend {backend!r}, expected one of {BACKENDS}")
     if not _backend_available(backend):
         raise _unavailable(backend)
-    return backend
+    return cast(Backend, backend)
 
 
 def _check_inputs(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -121,15 +164,14 @@ def inpaint_locally(
     """Remove what `hole` covers from `rgb`, offline, and return the new image.
 
     rgb: HxWx3 uint8. hole: HxW bool, True = remove (already grown by the caller).
-    seed: repeats PatchMatch's randomised search (-1: random); LaMa and Telea are
-    deterministic and ignore it. backend: None picks the best available, a name
-    forces that backend (LocalInpaintUnavailable if it cannot run).
+    seed: repeats PatchMatch's randomised search (-1: random); the others are
+    deterministic and ignore it. backend: None picks the best available (never
+    downloading), a name forces that backend (LocalInpaintUnavailable if it cannot run).
 
     Returns a new HxWx3 uint8 array; outside `hole` its pixels are exactly the
     input's. The inputs are never modified. An empty hole returns a copy without
     work. A hole covering the whole image raises ObjectRemovalError: there is no
-    picture left to fill it from. Raises LocalInpaintUnavailable when no backend can run,
-    LamaModelError when supplied LaMa weights cannot be used.
+    picture left to fill it from. Raises ModelLoadError when a model file cannot be used.
     """
     hole = _check_inputs(rgb, hole)
     if not hole.any():
@@ -141,11 +183,12 @@ def inpaint_locally(
         )
     name = _choose_backend(backend)
     logger.debug("local inpainting with %s, %d hole pixels", name, int(hole.sum()))
-    if name == "lama":
-        weights = find_lama_weights()
-        if weights is None:  # the file left its folder since _choose_backend looked
-            raise _unavailable("lama")
-        return inpaint_lama(rgb, hole, weights)
+    if name in LEARNED:
+        model = cast(ModelName, name)
+        path = find_model_file(model)
+        if path is None:  # the file left its folder since _choose_backend looked
+            raise _unavailable(name)
+        return inpaint_learned(rgb, hole, cached_net(model, path, comfy_torch_device()))
     if name == "patchmatch":
         return inpaint_patchmatch(rgb, hole, seed)
     return inpaint_telea(rgb, hole)

@@ -1,28 +1,34 @@
-"""Exemplar-based inpainting with PatchMatch (pypatchmatch, MIT), on crops around the holes.
+"""Exemplar-based inpainting with PatchMatch (pypatchmatch, MIT), tuned for photos.
 
-PatchMatch copies patches of the surrounding picture into the hole, so it keeps
-texture and straight structures sharp where diffusion (Telea) smears them, and it
-needs no weights. pypatchmatch is imported lazily, on first use, so the pack imports
-without it.
+Plain PatchMatch searches the whole picture for patches to copy, so next to a face or
+an object it fills the hole with pieces of that face (and, as a patch-copying method,
+it gets the colours of a smooth background slightly wrong in blotches). This path:
 
-The parameters below were tuned on this pack's 2-core reference machine with striped
-images (three colours, period 18 px; vertical, or diagonal crossed by bands), square
-and round holes of 40 to 300 px at several positions, see benchmarks/bench_local.py.
-PSNR on stripes is harsh: a fill that looks seamless but is shifted by one stripe
-scores 13 dB, so the figures below are shares of runs that came out aligned.
+1. works on a crop around each group of holes, with context in proportion to the
+   hole's size (`margin_for`): far content (a face across the picture) is never seen;
+2. lets PatchMatch copy only from a band around the hole, `SOURCE_BAND` times the
+   hole's radius wide (`source_band_mask`): the hole's own surroundings, at a scale
+   set by the hole, so the fill continues what borders it;
+3. fills at most `WORK_PIXELS` of crop at a time (a reduced scale for big holes), with
+   a patch radius of 5 at that scale, which bounds the time (about 2.7 s for a 10 %
+   hole in a megapixel on the 2-core reference machine);
+4. corrects the fill's low frequencies towards a smooth interpolation of the
+   surroundings (`match_low_frequencies`): the copied texture stays, its shading
+   follows the picture, and no blotch of a wrong colour remains.
 
-- patch radius: 3 is fast but misaligns stripes in holes above ~100 px (13 dB at
-  200 px); 6 beats 5 clearly (100 px holes: 92 % of runs >= 25 dB against 75 %) for
-  20-40 % more time; 7 adds nothing at 200 px and costs 40 % more.
-- context margin: too little starves the coarse levels of the image pyramid (200 px
-  hole, 80 px margin: 8 % of runs aligned), too much lets far, differently aligned
-  context compete (192 px: 42 %). Around 0.5-0.65 of the hole's size was best
-  (50-92 %, depending on where the hole sits relative to the stripes); small holes
-  are insensitive. The outcome is chaotic in the exact geometry, so these are
-  ranges, not optima.
-- working size: the native code is single-threaded and costs about 7 s per megapixel
-  of crop at radius 6 (1.4 s for a 200 px hole), so crops above `MAX_WORK_PIXELS` are
-  filled at a reduced scale; only the hole's pixels are upscaled and pasted back.
+Each step was measured on the real-photo benchmark (benchmarks/bench_real_photos.py,
+its 18 cases with 10 % holes; median PSNR in the hole, and fills copying the face or
+object beside them, out of 6), first with a patch radius of 4 and a band of 1 hole
+radius: plain pypatchmatch 14.7 dB, 2 copies; steps 1 + 3 alone 17.1 dB, 1 copy;
+adding 2: 17.2 dB, 1 copy, twice as fast (less to search); adding 4: 17.8 dB, no copy.
+That band and radius lost the alignment of synthetic stripes (14 dB against 24 dB,
+tests/test_local_inpaint.py), so the final ones are 2 hole radii and 5: 17.7 dB, no
+copy, still under 3 s a megapixel. Running two seeded candidates and keeping the one
+whose border matched its surroundings best gained 0.02 dB for twice the time, so it
+was dropped; a blur radius for step 4 below a quarter of the hole's radius scored
+higher still (18.2 dB at 2 px) but only by turning the fill into a smooth wash with
+grain, so it was not taken.
+pypatchmatch is imported lazily, on first use.
 """
 
 from __future__ import annotations
@@ -36,14 +42,16 @@ import numpy as np
 from PIL import Image
 
 from .crop_stitch import Box, fill_by_crops
+from .smoothing import box_blur, dilate, smooth_fill
 
-MIN_MARGIN = 48
+MIN_MARGIN = 32
 MARGIN_FRACTION = 0.6
 MAX_MARGIN = 512
-SMALL_HOLE = 64  # px, long side of a hole up to which patch radius 5 is as good as 6
-# Crop area filled at full resolution: up to about a 1024 x 1024 crop (~7 s); beyond,
-# reduced-scale filling keeps the time bounded at the cost of sharpness in the hole.
-MAX_WORK_PIXELS = 1_100_000
+PATCH_RADIUS = 5
+WORK_PIXELS = 180_000
+SOURCE_BAND = 2.0
+MIN_SOURCE_BAND = 24
+LOW_FREQUENCY_FRACTION = 0.25  # of the hole's radius: the blur that splits low from high
 
 # The native library keeps the seed in a global and reads it during the call, so a
 # seeded call from another thread could change it in between.
@@ -72,18 +80,10 @@ def patchmatch_available() -> bool:
 
 
 def margin_for(box: Box) -> int:
-    """Context to take around a hole whose tight box is `box` (see the module docstring)."""
+    """Context to take around a hole whose tight box is `box`."""
     y0, y1, x0, x1 = box
     long_side = max(y1 - y0, x1 - x0)
     return int(min(max(MIN_MARGIN, round(MARGIN_FRACTION * long_side)), MAX_MARGIN))
-
-
-def patch_radius_for(hole: np.ndarray) -> int:
-    """Patch radius for a crop's hole: bigger holes need bigger patches to keep structure."""
-    rows = np.flatnonzero(hole.any(axis=1))
-    cols = np.flatnonzero(hole.any(axis=0))
-    long_side = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-    return 5 if long_side <= SMALL_HOLE else 6
 
 
 def resolve_seed(seed: int) -> int:
@@ -93,49 +93,86 @@ def resolve_seed(seed: int) -> int:
     return seed % 2**32
 
 
-def _run_native(rgb: np.ndarray, hole: np.ndarray, seed: int) -> np.ndarray:
+def hole_radius(hole: np.ndarray) -> float:
+    """The radius of a disc of the hole's area: the scale that context and blur follow."""
+    return float(np.sqrt(hole.sum() / np.pi))
+
+
+def _distance_to(hole: np.ndarray, reach: int) -> np.ndarray:
+    """Chessboard distance to the hole, capped at `reach` + 1 (cheap repeated dilation)."""
+    distance = np.full(hole.shape, reach + 1, np.int32)
+    grown = hole.copy()
+    distance[grown] = 0
+    for step in range(1, reach + 1):
+        grown = dilate(grown)
+        distance[grown & (distance > step)] = step
+    return distance
+
+
+def source_band_mask(hole: np.ndarray) -> np.ndarray:
+    """Known pixels PatchMatch may not copy from: those farther from the hole than the band."""
+    band = max(MIN_SOURCE_BAND, round(SOURCE_BAND * hole_radius(hole)))
+    far = _distance_to(hole, band) > band
+    return far & ~hole
+
+
+def match_low_frequencies(filled: np.ndarray, original: np.ndarray, hole: np.ndarray
+                          ) -> np.ndarray:
+    """`filled` with its low frequencies inside the hole taken from a smooth interpolation
+    of the known pixels around it; outside the hole it is returned unchanged."""
+    radius = max(2, round(LOW_FREQUENCY_FRACTION * hole_radius(hole)))
+    values = filled.astype(np.float32)
+    guide = smooth_fill(original.astype(np.float32), ~hole)
+    correction = box_blur(guide, radius) - box_blur(values, radius)
+    corrected = values + correction * hole[..., None]
+    return np.clip(np.rint(corrected), 0, 255).astype(np.uint8)
+
+
+def _run_native(rgb: np.ndarray, hole: np.ndarray, band_mask: np.ndarray, seed: int
+                ) -> np.ndarray:
     """One seeded PatchMatch call; serialised because the seed is global native state."""
     patchmatch = load_patchmatch()
     if patchmatch is None:
         raise RuntimeError("pypatchmatch is not available")
-    radius = patch_radius_for(hole)
     with _NATIVE_LOCK:
         patchmatch.set_random_seed(seed)
-        return patchmatch.inpaint(rgb, hole, patch_size=radius)
+        return patchmatch.inpaint(rgb, hole, global_mask=band_mask, patch_size=PATCH_RADIUS)
 
 
-def _shrink(
-    rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """`rgb` and `hole` at `size` (width, height); a pixel touching the hole stays a hole.
-
-    Growing the hole this way keeps hole colours from leaking into the known pixels of
-    the small image, which PatchMatch would otherwise copy back into the hole.
-    """
+def _shrink(rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """`rgb` and `hole` at `size` (width, height); a pixel touching the hole stays a hole,
+    so no hole colour leaks into the known pixels PatchMatch copies from."""
     small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
     coverage = Image.fromarray(hole.astype(np.uint8) * 255).resize(size, Image.Resampling.BOX)
     return np.ascontiguousarray(small), np.asarray(coverage) > 0
 
 
+def _fill_at(rgb: np.ndarray, hole: np.ndarray, seed: int) -> np.ndarray:
+    return _run_native(rgb, hole, source_band_mask(hole), seed)
+
+
 def _fill_crop(rgb: np.ndarray, hole: np.ndarray, seed: int) -> np.ndarray:
-    """Fill one crop, at a reduced scale when it is larger than `MAX_WORK_PIXELS`."""
+    """Fill one crop (at a reduced scale above `WORK_PIXELS`), then fix its shading."""
     height, width = hole.shape
-    if height * width <= MAX_WORK_PIXELS:
-        return _run_native(rgb, hole, seed)
-    scale = (MAX_WORK_PIXELS / (height * width)) ** 0.5
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small_rgb, small_hole = _shrink(rgb, hole, size)
-    filled = _run_native(small_rgb, small_hole, seed)
-    # paste_hole takes only hole pixels from this, so resampling never touches the rest
-    return np.asarray(Image.fromarray(filled).resize((width, height), Image.Resampling.BICUBIC))
+    if height * width <= WORK_PIXELS:
+        filled = _fill_at(rgb, hole, seed)
+    else:
+        scale = (WORK_PIXELS / (height * width)) ** 0.5
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small_rgb, small_hole = _shrink(rgb, hole, size)
+        small = _fill_at(small_rgb, small_hole, seed)
+        # paste_hole takes only hole pixels from this, so resampling never touches the rest
+        filled = np.asarray(Image.fromarray(small).resize((width, height),
+                                                          Image.Resampling.BICUBIC))
+        filled = np.where(hole[..., None], filled, rgb)
+    return match_low_frequencies(filled, rgb, hole)
 
 
 def inpaint_patchmatch(rgb: np.ndarray, hole: np.ndarray, seed: int = 0) -> np.ndarray:
     """`rgb` with the `hole` pixels filled by PatchMatch; other pixels are kept exactly.
 
-    `seed` makes the randomised search repeatable (-1: random). Each group of nearby
-    holes is filled on its own crop with context in proportion to its size, which is
-    both faster and, for big holes, better aligned than working on the whole image.
+    `seed` makes the randomised search repeatable (-1: random).
     """
     native_seed = resolve_seed(seed)
     return fill_by_crops(

@@ -88,6 +88,16 @@ class FillProvider(Protocol[R]):
         ...
 
 
+def outcome_of(provider: object) -> str:
+    """What a provider adds to its "done" status, e.g. which offline backend ran.
+
+    Optional: a provider with something to say defines ``outcome() -> str``; the
+    remote ones have nothing to add.
+    """
+    outcome = getattr(provider, "outcome", None)
+    return outcome() if callable(outcome) else ""
+
+
 @dataclass(frozen=True)
 class ProviderEnvironment:
     """What building a provider may use."""

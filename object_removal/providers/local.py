@@ -1,17 +1,36 @@
-"""The offline provider: inpainting on this machine, free, with no network."""
+"""The offline providers: inpainting on this machine, free, with no key.
+
+``local`` takes the best backend that is ready (a learned model already on disk, else
+PatchMatch, else Telea) and never downloads. The choices appended after it name one
+backend each; choosing ``local-migan`` or ``local-lama`` is the user's request that
+allows the pack to download that model's file once, if it is missing. The status line
+and the command line say which backend ran.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
 
 from ..compositing import grow_mask
-from ..inpainting import inpaint_locally
+from ..inpainting import (
+    BACKEND_LABELS,
+    LEARNED,
+    Backend,
+    ensure_model_file,
+    inpaint_locally,
+    local_backend_name,
+)
+from ..inpainting.model_files import MODEL_FILES, ModelName
 from ..result_cache import request_key
 from ..run_context import RunContext, run_blocking
 from .base import Filled, FillRequest, ProviderEnvironment, ProviderSpec, SeedAndDilation
+
+MIB = 1 << 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,8 +44,14 @@ class LocalProvider:
     # CPU-bound: one at a time keeps ComfyUI responsive.
     concurrency = 1
 
-    def __init__(self, params: SeedAndDilation, env: ProviderEnvironment) -> None:
+    def __init__(self, params: SeedAndDilation, env: ProviderEnvironment, *,
+                 backend: Backend | None, name: str) -> None:
         self._params = params
+        self._backend = backend
+        self._name = name
+        self._ready: Backend | None = None
+        self._ready_lock = asyncio.Lock()
+        self._used: list[str] = []
 
     def prepare(self, rgb: np.ndarray, hole: np.ndarray) -> LocalRequest:
         grown = grow_mask(torch.from_numpy(hole), self._params.dilate_size).numpy()
@@ -34,28 +59,77 @@ class LocalProvider:
         # identical pairs of one batch, such as repeated frames, be filled once.
         key = None
         if self._params.seed != -1:
-            key = request_key("local", rgb.tobytes(), np.packbits(grown).tobytes(),
+            key = request_key(self._name, rgb.tobytes(), np.packbits(grown).tobytes(),
                               str(rgb.shape), str(self._params.seed))
         return LocalRequest(cache_key=key, changed_radius=self._params.dilate_size,
                             rgb=rgb, grown_hole=grown)
+
+    async def _ready_backend(self, ctx: RunContext) -> Backend:
+        """The backend for this run, its model downloaded first if it was asked for by name."""
+        async with self._ready_lock:
+            if self._ready is None:
+                if self._backend in LEARNED:
+                    await self._fetch_model(cast(ModelName, self._backend), ctx)
+                    self._ready = self._backend
+                else:
+                    self._ready = self._backend or await run_blocking(ctx, local_backend_name)
+            return self._ready
+
+    async def _fetch_model(self, model: ModelName, ctx: RunContext) -> None:
+        file_name = MODEL_FILES[model].file_name
+        shown = [-1]
+
+        def progress(done: int, total: int | None) -> None:
+            if done // MIB == shown[0]:
+                return  # one status line per MiB is plenty
+            shown[0] = done // MIB
+            size = f"{done / MIB:.0f} of {total / MIB:.0f} MiB" if total else f"{done / MIB:.0f}"
+            ctx.status(f"{self._name}: downloading {file_name}, {size}")
+            ctx.progress(done, total or MODEL_FILES[model].approx_mib * MIB)
+
+        await run_blocking(ctx, lambda: ensure_model_file(
+            model, download=True, progress=progress, cancelled=ctx.cancel_requested))
 
     def already_paid(self, request: LocalRequest) -> bool:
         return True  # free
 
     async def fill(self, request: LocalRequest, ctx: RunContext) -> Filled:
-        rgb = await run_blocking(
-            ctx, lambda: inpaint_locally(request.rgb, request.grown_hole, seed=self._params.seed)
-        )
-        return Filled(rgb, paid=False)
+        backend = await self._ready_backend(ctx)
+        ctx.status(f"{self._name}: filling with {BACKEND_LABELS[backend]} ...")
+        result = await run_blocking(ctx, lambda: inpaint_locally(
+            request.rgb, request.grown_hole, seed=self._params.seed, backend=backend))
+        if BACKEND_LABELS[backend] not in self._used:
+            self._used.append(BACKEND_LABELS[backend])
+        return Filled(result, paid=False)
+
+    def outcome(self) -> str:
+        """Which backend filled the holes, for the status line: "with PatchMatch"."""
+        return f"with {' and '.join(self._used)}" if self._used else ""
 
 
-SPECS: tuple[ProviderSpec, ...] = (
-    ProviderSpec(
-        name="local", position=1, label="offline inpainting on this machine",
-        summary="best on textures and backgrounds",
+def _spec(name: str, position: int, backend: Backend | None, label: str, summary: str
+          ) -> ProviderSpec:
+    return ProviderSpec(
+        name=name, position=position, label=label, summary=summary,
         credits_per_call=0, key_setting=None,
         uses=frozenset({"seed", "dilate_size"}),
         parameters=SeedAndDilation.from_inputs,
-        build=LocalProvider,
-    ),
+        build=lambda params, env: LocalProvider(params, env, backend=backend, name=name),
+    )
+
+
+SPECS: tuple[ProviderSpec, ...] = (
+    _spec("local", 1, None, "offline inpainting on this machine",
+          "the best backend that is ready: LaMa or MI-GAN if downloaded, else PatchMatch; "
+          "never downloads"),
+    _spec("local-migan", 5, "migan", "offline MI-GAN (learned, MIT)",
+          f"fast learned fill; downloads {MODEL_FILES['migan'].file_name} "
+          f"(~{MODEL_FILES['migan'].approx_mib} MiB) once if missing"),
+    _spec("local-lama", 6, "lama", "offline LaMa (learned, Apache-2.0)",
+          f"best learned fill for large holes; downloads {MODEL_FILES['lama'].file_name} "
+          f"(~{MODEL_FILES['lama'].approx_mib} MiB) once if missing"),
+    _spec("local-patchmatch", 7, "patchmatch", "offline PatchMatch",
+          "copies texture from the hole's surroundings; no model needed"),
+    _spec("local-telea", 8, "telea", "offline Telea (OpenCV)",
+          "smooth diffusion; for thin marks on plain areas"),
 )

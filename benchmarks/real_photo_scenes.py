@@ -1,0 +1,160 @@
+"""Removal cases on real photos: real objects pasted onto real backgrounds.
+
+The pictures are the photographs scikit-image ships (``skimage.data``, public domain
+or CC0 as listed in its documentation): astronaut, coffee, rocket, chelsea (the cat),
+camera (the cameraman) and the left view of stereo_motorcycle. Each background gets
+an object cut out of another of these photos (an ellipse around a cup, a cat's face,
+a helmet, a headlight, a camera) scaled to 5 %, 10 % or 20 % of the picture's area, at
+three places:
+
+- ``texture``: on an area of texture (fabric, wood, sky, grass, fur, concrete);
+- ``beside``: right next to a face or an object (the `protected` box), without
+  covering it: where plain PatchMatch fills the hole with copies of that face;
+- ``edge``: across a straight edge (a flag's border, a saucer's rim, the horizon).
+
+The hole is the pasted object grown by `GROW` pixels, as the node's ``dilate_size``
+grows a mask; the ground truth is the background before pasting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+GROW = 8
+SIZES = (0.05, 0.10, 0.20)
+PLACES = ("texture", "beside", "edge")
+
+Box = tuple[int, int, int, int]  # y0, y1, x0, x1
+
+
+@dataclass(frozen=True)
+class Background:
+    name: str
+    protected: Box
+    """The face or object next to which the ``beside`` case pastes."""
+    beside: str
+    """Which side of `protected` the object goes: "left" or "right"."""
+    texture: tuple[int, int]
+    edge: tuple[int, int]
+
+
+BACKGROUNDS = (
+    Background("astronaut", (20, 185, 150, 305), "right", (420, 110), (230, 75)),
+    Background("coffee", (15, 290, 170, 410), "left", (340, 540), (250, 470)),
+    Background("rocket", (125, 410, 300, 345), "left", (60, 450), (372, 540)),
+    Background("chelsea", (80, 250, 130, 350), "right", (40, 180), (200, 380)),
+    Background("camera", (60, 200, 150, 330), "right", (420, 420), (235, 420)),
+    Background("motorcycle", (90, 200, 480, 590), "right", (440, 100), (150, 700)),
+)
+
+# (photo, box of the object in it): cut out as the ellipse inscribed in the box.
+OBJECTS = (
+    ("coffee", (10, 300, 165, 415)),
+    ("chelsea", (50, 280, 90, 370)),
+    ("astronaut", (340, 512, 275, 512)),
+    ("motorcycle", (80, 330, 470, 600)),
+    ("camera", (60, 240, 150, 340)),
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    background: str
+    place: str
+    size: float
+    clean: np.ndarray
+    image: np.ndarray
+    hole: np.ndarray
+    protected: Box | None
+    """Set for the ``beside`` cases: the face or object the fill must not copy."""
+    source: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.background}/{self.place}/{round(self.size * 100)}%"
+
+
+def photo(name: str) -> np.ndarray:
+    from skimage import data
+
+    picture = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
+    if picture.ndim == 2:
+        picture = np.stack([picture] * 3, axis=-1)
+    return np.ascontiguousarray(picture[..., :3])
+
+
+def ellipse(height: int, width: int) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    return ((y + 0.5 - height / 2) / (height / 2)) ** 2 + ((x + 0.5 - width / 2) / (width / 2)
+                                                           ) ** 2 <= 1
+
+
+def grow(mask: np.ndarray, radius: int) -> np.ndarray:
+    from scipy import ndimage
+
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return ndimage.binary_dilation(mask, structure=(y**2 + x**2 <= radius**2))
+
+
+def _cut_object(source: str, box: Box, area: float) -> tuple[np.ndarray, np.ndarray]:
+    """The object's pixels and its elliptic mask, scaled to cover `area` pixels."""
+    y0, y1, x0, x1 = box
+    pixels = photo(source)[y0:y1, x0:x1]
+    aspect = (x1 - x0) / (y1 - y0)
+    height = int(round(np.sqrt(4 * area / (np.pi * aspect))))
+    width = int(round(height * aspect))
+    scaled = np.asarray(Image.fromarray(pixels).resize((width, height), Image.Resampling.LANCZOS))
+    return scaled, ellipse(height, width)
+
+
+def _centre(background: Background, place: str, shape: tuple[int, ...], height: int,
+            width: int) -> tuple[int, int]:
+    if place == "texture":
+        cy, cx = background.texture
+    elif place == "edge":
+        cy, cx = background.edge
+    else:
+        y0, y1, x0, x1 = background.protected
+        cy = (y0 + y1) // 2
+        gap = GROW + 4 + width // 2
+        cx = x1 + gap if background.beside == "right" else x0 - gap
+    # keep the object inside the picture
+    cy = min(max(cy, height // 2 + GROW + 1), shape[0] - (height - height // 2) - GROW - 1)
+    cx = min(max(cx, width // 2 + GROW + 1), shape[1] - (width - width // 2) - GROW - 1)
+    return cy, cx
+
+
+def build_cases(scale: float = 1.0, only: str | None = None) -> list[Case]:
+    """Every background x place x size; `scale` enlarges the pictures (for timing), `only`
+    keeps one background."""
+    cases = []
+    for index, background in enumerate(BACKGROUNDS):
+        if only is not None and background.name != only:
+            continue
+        clean = photo(background.name)
+        if scale != 1.0:
+            size = (round(clean.shape[1] * scale), round(clean.shape[0] * scale))
+            clean = np.asarray(Image.fromarray(clean).resize(size, Image.Resampling.BICUBIC))
+        protected = tuple(round(v * scale) for v in background.protected)
+        scaled = Background(background.name, protected, background.beside,  # type: ignore[arg-type]
+                            tuple(round(v * scale) for v in background.texture),  # type: ignore[arg-type]
+                            tuple(round(v * scale) for v in background.edge))  # type: ignore[arg-type]
+        candidates = [o for o in OBJECTS if o[0] != background.name]
+        for number, (place, size) in enumerate((p, s) for p in PLACES for s in SIZES):
+            source, box = candidates[(index + number) % len(candidates)]
+            pixels, mask = _cut_object(source, box, size * clean.shape[0] * clean.shape[1])
+            height, width = mask.shape
+            cy, cx = _centre(scaled, place, clean.shape, height, width)
+            top, left = cy - height // 2, cx - width // 2
+            image = clean.copy()
+            region = image[top : top + height, left : left + width]
+            region[mask] = pixels[mask]
+            pasted = np.zeros(clean.shape[:2], bool)
+            pasted[top : top + height, left : left + width] = mask
+            hole = grow(pasted, GROW)
+            cases.append(Case(background.name, place, size, clean, image, hole,
+                              protected if place == "beside" else None, source))  # type: ignore[arg-type]
+    return cases
