@@ -1,17 +1,23 @@
-// Shows what a remote object-removal job is doing under its node (queued,
-// processing with eta, retrying, done), and lets the user copy a ModelsLab job
-// handle to paste into FetchResult later. The server sends these messages only
-// to the browser that queued the run.
+// The pack's front end: under each of its nodes, the state of the current run (with
+// the eta counting down, Cancel and errors shown as such, a free result told from a
+// paid one) and a warning when the chosen provider has no key; "Copy job handle" on
+// Text Object Remove once this run's job exists; search words on older front ends.
 import { app } from "../../scripts/app.js";
-import { api } from "../../scripts/api.js";
+import { keyWarning, watchKeys } from "./key_warning.js";
+import { followRuns } from "./live_status.js";
+import { addSearchAliasesIfMissing } from "./search_aliases.js";
 
-const STATUS_EVENT = "comfyui-object-removal.status";
 const PACK_NODES = new Set(["MaskObjectRemove", "TextObjectRemove", "FetchResult"]);
-const STATUS_COLOR = "#9aa4b1";
-const MAX_CHARS = 90;
+const WARNING_COLOR = "#e0b04a";
+const LINE_HEIGHT = 14;
+const MAX_LINES = 3;
+
+const isPackNode = (node) => PACK_NODES.has(node?.comfyClass ?? node?.type);
+let serverSendsAliases = false;
 
 // Execution ids of nodes inside subgraphs look like "12:5": walk down the path.
 function nodeByExecutionId(executionId) {
+  if (executionId == null) return null;
   let graph = app.graph;
   let node = null;
   for (const part of String(executionId).split(":")) {
@@ -19,41 +25,82 @@ function nodeByExecutionId(executionId) {
     if (!node) return null;
     graph = node.subgraph ?? null;
   }
-  return node;
+  return isPackNode(node) ? node : null;
 }
 
-function shorten(text) {
-  return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text;
+function packNodes(graph = app.graph, found = []) {
+  for (const node of graph?._nodes ?? graph?.nodes ?? []) {
+    if (isPackNode(node)) found.push(node);
+    if (node.subgraph) packNodes(node.subgraph, found);
+  }
+  return found;
+}
+
+function redraw() {
+  app.graph?.setDirtyCanvas?.(true, false);
+}
+
+// `text` broken into lines that fit `width`, at most MAX_LINES (the last one cut short).
+function wrap(ctx, text, width) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const candidate = line ? `${line} ${word}` : word;
+    if (line && ctx.measureText(candidate).width > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = candidate;
+    }
+  }
+  if (line) lines.push(line);
+  if (lines.length > MAX_LINES) {
+    lines.length = MAX_LINES;
+    lines[MAX_LINES - 1] += " …";
+  }
+  return lines;
+}
+
+function drawUnder(node, ctx) {
+  const items = [];
+  const warning = keyWarning(node);
+  if (warning) items.push([`⚠ ${warning}`, WARNING_COLOR]);
+  const line = node.objectRemoval?.line();
+  if (line) items.push([line, node.objectRemoval.color()]);
+  if (items.length === 0) return;
+  ctx.save();
+  ctx.font = "11px sans-serif";
+  ctx.textAlign = "left";
+  // Just below the node's body, where nothing else is drawn.
+  let y = node.size[1] + LINE_HEIGHT;
+  const width = Math.max(node.size[0], 260);
+  for (const [text, color] of items) {
+    ctx.fillStyle = color;
+    for (const part of wrap(ctx, text, width)) {
+      ctx.fillText(part, 6, y);
+      y += LINE_HEIGHT;
+    }
+  }
+  ctx.restore();
 }
 
 app.registerExtension({
   name: "comfyui-object-removal.status",
 
   setup() {
-    api.addEventListener(STATUS_EVENT, ({ detail }) => {
-      const node = nodeByExecutionId(detail?.node);
-      if (!node || !PACK_NODES.has(node.comfyClass ?? node.type)) return;
-      node.objectRemovalStatus = shorten(String(detail.text ?? ""));
-      if (detail.job) node.objectRemovalJob = String(detail.job);
-      node.setDirtyCanvas?.(true, false);
-    });
+    followRuns(nodeByExecutionId, () => packNodes(), redraw);
+    watchKeys(redraw);
+    addSearchAliasesIfMissing(serverSendsAliases);
   },
 
   async beforeRegisterNodeDef(nodeType, nodeData) {
     if (!PACK_NODES.has(nodeData.name)) return;
+    serverSendsAliases ||= Array.isArray(nodeData.search_aliases);
 
     const onDrawForeground = nodeType.prototype.onDrawForeground;
     nodeType.prototype.onDrawForeground = function (ctx) {
       const result = onDrawForeground?.apply(this, arguments);
-      if (this.objectRemovalStatus && !this.flags?.collapsed) {
-        ctx.save();
-        ctx.font = "11px sans-serif";
-        ctx.fillStyle = STATUS_COLOR;
-        ctx.textAlign = "left";
-        // Just below the node's body, where nothing else is drawn.
-        ctx.fillText(this.objectRemovalStatus, 6, this.size[1] + 14);
-        ctx.restore();
-      }
+      if (!this.flags?.collapsed) drawUnder(this, ctx);
       return result;
     };
 
@@ -61,8 +108,8 @@ app.registerExtension({
     const getExtraMenuOptions = nodeType.prototype.getExtraMenuOptions;
     nodeType.prototype.getExtraMenuOptions = function (canvas, options) {
       const result = getExtraMenuOptions?.apply(this, arguments);
-      if (this.objectRemovalJob) {
-        const job = this.objectRemovalJob;
+      const job = this.objectRemoval?.job; // only ever this run's, once its job exists
+      if (job) {
         options.push({
           content: "Copy job handle (for FetchResult)",
           callback: () => navigator.clipboard?.writeText(job),

@@ -1,6 +1,7 @@
 """The pack's nodes, as ComfyUI's classic node API lists them."""
 
 from ..object_removal.comfy_bridge import warn_if_comfyui_too_old
+from ..object_removal.server_routes import register_routes
 from .fetch_result import FetchResult
 from .mask_object_remove import MaskObjectRemove
 from .text_object_remove import TextObjectRemove
@@ -18,3 +19,4 @@ NODE_DISPLAY_NAME_MAPPINGS = {
 }
 
 warn_if_comfyui_too_old()
+register_routes({name: node.SEARCH_ALIASES for name, node in NODE_CLASS_MAPPINGS.items()})

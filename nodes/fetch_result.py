@@ -6,7 +6,7 @@ import torch
 
 from ..object_removal.comfy_bridge import ComfyRunContext
 from ..object_removal.text_removal import collect_result
-from .node_support import CATEGORY, errors_named_for
+from .node_support import CATEGORY, SEARCH_ALIASES, errors_named_for, node_description
 from .text_object_remove import COMPOSITE_TOOLTIP, DEFAULT_TIMEOUT_SECONDS, composite_input
 
 
@@ -17,8 +17,10 @@ class FetchResult:
     with a bare id, at the provider's size and not composited (there is no original to
     compare with). Results already collected are reused without asking ModelsLab again."""
 
-    DESCRIPTION = __doc__
+    DESCRIPTION = node_description(__doc__)
     CATEGORY = CATEGORY
+    SEARCH_ALIASES = [*SEARCH_ALIASES, "fetch job", "collect result", "job handle",
+                      "modelslab"]
     FUNCTION = "fetch"
     # Outputs are only ever appended: saved workflows link them by position.
     RETURN_TYPES = ("IMAGE", "MASK")

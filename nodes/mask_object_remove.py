@@ -12,7 +12,7 @@ from ..object_removal.providers.registry import (
     ignored_by,
     provider_choices,
 )
-from .node_support import CATEGORY, errors_named_for, widget
+from .node_support import CATEGORY, SEARCH_ALIASES, errors_named_for, node_description, widget
 
 
 class MaskObjectRemove:
@@ -22,8 +22,10 @@ class MaskObjectRemove:
     mask costs nothing and returns the image unchanged. With composite on, pixels away
     from the mask stay bit-identical to the input."""
 
-    DESCRIPTION = f"{__doc__}\n\n{provider_choices()}"
+    DESCRIPTION = node_description(__doc__, provider_choices())
     CATEGORY = CATEGORY
+    SEARCH_ALIASES = [*SEARCH_ALIASES, "mask remove", "remove by mask", "ailab", "ailabtools",
+                      "modelslab", "offline", "patchmatch", "lama", "mi-gan", "migan", "telea"]
     FUNCTION = "remove"
     RETURN_TYPES = ("IMAGE",)
     RETURN_NAMES = ("image",)

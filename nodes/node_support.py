@@ -8,6 +8,7 @@ exception passes through untouched so Cancel is reported as a cancel.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,14 @@ from ..object_removal.errors import ObjectRemovalError, quoted, redact
 from ..object_removal.mask_parameters import Parameter
 
 CATEGORY = "image/object removal"
+
+# The words people search the node library with, the category's own first ("object
+# removal" is also the README's install search term). ComfyUI 0.33.0 reads SEARCH_ALIASES,
+# 0.3.64 does not: there js/search_aliases.js adds them to the front end's search.
+SEARCH_ALIASES = (
+    "object removal", "remove object", "erase", "eraser", "inpaint", "inpainting",
+    "cleanup", "clean up", "retouch",
+)
 
 
 @contextmanager
@@ -37,6 +46,12 @@ def errors_named_for(node_title: str) -> Iterator[None]:
             "in the object removal pack; please report it with this message.",
             known_secrets(),
         )) from exc
+
+
+def node_description(docstring: str | None, *more: str) -> str:
+    """The docstring as the front end shows it: each paragraph one unwrapped line."""
+    paragraphs = inspect.cleandoc(docstring or "").split("\n\n")
+    return "\n\n".join([" ".join(p.split()) for p in paragraphs] + list(more))
 
 
 def widget(parameter: Parameter, ignored_by: tuple[str, ...] = ()) -> tuple[Any, dict[str, Any]]:

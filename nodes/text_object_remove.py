@@ -6,7 +6,7 @@ import torch
 
 from ..object_removal.comfy_bridge import ComfyRunContext
 from ..object_removal.text_removal import remove_by_text
-from .node_support import CATEGORY, errors_named_for
+from .node_support import CATEGORY, SEARCH_ALIASES, errors_named_for, node_description
 
 DEFAULT_TIMEOUT_SECONDS = 600
 COMPOSITE_TOOLTIP = (
@@ -29,8 +29,10 @@ class TextObjectRemove:
     handle for FetchResult, so many jobs run side by side. Queueing the same image and name
     again resumes the same job instead of paying twice. Batches become one job per image."""
 
-    DESCRIPTION = __doc__
+    DESCRIPTION = node_description(__doc__)
     CATEGORY = CATEGORY
+    SEARCH_ALIASES = [*SEARCH_ALIASES, "remove by text", "remove by name", "text remove",
+                      "modelslab", "interior"]
     FUNCTION = "remove"
     # Outputs are only ever appended: saved workflows link them by position.
     RETURN_TYPES = ("IMAGE", "STRING", "MASK")

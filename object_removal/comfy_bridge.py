@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .run_context import RunContext
+from .run_context import RunContext, StatusState
 
 if TYPE_CHECKING:
     import torch
@@ -64,8 +64,9 @@ class ComfyRunContext(RunContext):
             self._bar_total = total
         self._bar.update_absolute(int(done), int(max(1, total)))
 
-    def status(self, text: str, job: str | None = None) -> None:
-        send_status(self._node_id, text, job)
+    def status(self, text: str, job: str | None = None, *, state: StatusState = "working",
+               eta: float | None = None) -> None:
+        send_status(self._node_id, text, job, state=state, eta=eta)
 
 
 def is_comfyui_interrupt(exc: BaseException) -> bool:
@@ -75,8 +76,13 @@ def is_comfyui_interrupt(exc: BaseException) -> bool:
     return interrupt is not None and isinstance(exc, interrupt)
 
 
-def send_status(node_id: str | None, text: str, job: str | None = None) -> None:
-    """Show `text` under the node, in the browser that queued this run only."""
+def send_status(node_id: str | None, text: str, job: str | None = None, *,
+                state: StatusState = "working", eta: float | None = None) -> None:
+    """Show `text` under the node, in the browser that queued this run only.
+
+    The message names its run (prompt_id), so the front end never shows one run's
+    status or job handle as another's; it counts `eta` down itself.
+    """
     if node_id is None:
         return
     try:
@@ -88,9 +94,12 @@ def send_status(node_id: str | None, text: str, job: str | None = None) -> None:
     if server is None or client_id is None:
         return  # never broadcast one user's job details to every connected browser
     try:
-        payload = {"node": str(node_id), "text": text}
+        payload: dict[str, Any] = {"node": str(node_id), "text": text, "state": state,
+                                   "prompt_id": getattr(server, "last_prompt_id", None)}
         if job:
             payload["job"] = job
+        if eta is not None:
+            payload["eta"] = round(float(eta), 1)
         server.send_sync(STATUS_EVENT, payload, client_id)
     except Exception:  # a status line must never fail the run
         log.debug("could not send status to the front end", exc_info=True)

@@ -124,7 +124,7 @@ async def remove_by_mask(
     plan = await run_blocking(ctx, lambda: _plan(image, mask, options, ctx, settings))
     spec, provider, outputs = plan.spec, plan.provider, plan.outputs
     if provider is None:
-        ctx.status("nothing to remove: the mask is empty")
+        ctx.status("nothing to remove: the mask is empty", state="free")
         return torch.stack(outputs)  # a copy: the input is never handed back to be mutated
     if spec.credits_per_call != 0:  # a free provider needs no budget (nor settings)
         budget = options.budget if options.budget is not None else plan.env.settings().budget
@@ -155,7 +155,8 @@ async def remove_by_mask(
             blend_into(result[index], from_uint8(rgb[y0:y1, x0:x1]), weights)
     outcome = outcome_of(provider)  # e.g. which offline backend ran: "with PatchMatch"
     cost = "free" if spec.credits_per_call == 0 else spent.describe()
-    ctx.status(f"{spec.name}: done{' ' + outcome if outcome else ''}, {cost}")
+    ctx.status(f"{spec.name}: done{' ' + outcome if outcome else ''}, {cost}",
+               state="paid" if paid else "free")
     return result
 
 

@@ -130,8 +130,7 @@ class ModelsLabJobs:
         """Poll until the job succeeds; polling.DeadlinePassed if it outlives `deadline`."""
 
         def show(state: JobStatus) -> None:
-            eta = "" if state.eta is None else f", eta {state.eta:.0f} s"
-            self._ctx.status(f"ModelsLab: job {state.job_id} processing{eta}")
+            self._ctx.status(f"ModelsLab: job {state.job_id} processing", eta=state.eta)
 
         job_id = status.job_id
         status = await poll_until_settled(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from .errors import Cancelled
 from .spending import Spend
@@ -19,6 +19,11 @@ from .spending import Spend
 T = TypeVar("T")
 
 CANCEL_CHECK_SECONDS = 0.2
+
+StatusState = Literal["working", "paid", "free", "pending"]
+"""What a status line reports, for the front end to show each its own way: still
+working; done with paid calls; done at no charge (from cache, resumed, offline or
+nothing to do); or a job left running at the provider, to collect later."""
 
 
 class RunContext:
@@ -55,10 +60,12 @@ class RunContext:
         if self._on_progress is not None:
             self._on_progress(done, total)
 
-    def status(self, text: str, job: str | None = None) -> None:
-        """A one-line state for the user; `job` is a handle worth copying, if any."""
+    def status(self, text: str, job: str | None = None, *, state: StatusState = "working",
+               eta: float | None = None) -> None:
+        """A one-line state for the user; `job` is a handle worth copying, once the job
+        exists; `eta` the provider's estimate in seconds, if it gave one."""
         if self._on_status is not None:
-            self._on_status(text)
+            self._on_status(text if eta is None else f"{text}, eta {eta:.0f} s")
 
     def raise_if_cancelled(self) -> None:
         if self.cancel_requested():

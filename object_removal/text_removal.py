@@ -96,6 +96,9 @@ async def remove_by_text(
                                                           batch_item(index, count))
                 new_jobs += new
                 job_ids[index] = status.job_id
+                if status.job_id is not None:  # the handle is worth copying from now on
+                    ctx.status(f"ModelsLab: job {status.job_id} {'queued' if new else 'resumed'}"
+                               f" ({batch_item(index, count)})", job=handle())
                 if not wait:
                     if status.job_id is None:
                         raise ObjectRemovalError(
@@ -114,7 +117,8 @@ async def remove_by_text(
     try:
         results = await gather_all([one(i) for i in range(count)])
     except DeadlinePassed:
-        ctx.status(f"still processing; collect later: {handle()}", job=handle())
+        ctx.status(f"still processing; collect later: {handle()}", job=handle(),
+                   state="pending")
         raise JobTimeoutError(
             f"ModelsLab job(s) still processing after {timeout:g} s. Collect the result later "
             f"with FetchResult and this job handle: {handle()} (or queue the same workflow "
@@ -124,10 +128,11 @@ async def remove_by_text(
     spent = spend_for(new_jobs, count - new_jobs, CREDITS_PER_JOB)
     ctx.spend.add(spent)
     if not wait:
-        ctx.status(f"submitted, {spent.describe()}: {handle()}", job=handle())
+        ctx.status(f"submitted, {spent.describe()}: {handle()}", job=handle(), state="pending")
         return images.clone(), handle(), torch.zeros(count, height, width)
     finals = [r for r in results if r is not None]
-    ctx.status(f"done, {describe(finals)}; {spent.describe()}: {handle()}", job=handle())
+    ctx.status(f"done, {describe(finals)}; {spent.describe()}: {handle()}", job=handle(),
+               state="paid" if new_jobs else "free")
     return (torch.stack([r.image for r in finals]), handle(),
             torch.stack([r.mask for r in finals]))
 
@@ -207,6 +212,8 @@ async def collect_result(
     try:
         results = await gather_all([one(i) for i in range(count)])
     except DeadlinePassed:
+        ctx.status(f"still processing; run again later: {reference.format()}",
+                   job=reference.format(), state="pending")
         raise JobTimeoutError(
             f"ModelsLab job(s) {reference.format()} still processing after {timeout:g} s. "
             "Run FetchResult again later with the same job.",
@@ -218,7 +225,8 @@ async def collect_result(
             "the jobs' results have different sizes and cannot form one batch; fetch them "
             "one at a time, or use the handle from TextObjectRemove, which carries the size."
         )
-    ctx.status(f"done, {_fetch_summary(reference, results, composite)}")
+    # Collecting costs nothing: the job was paid for when it was submitted.
+    ctx.status(f"done, {_fetch_summary(reference, results, composite)}", state="free")
     return torch.stack([r.image for r in results]), torch.stack([r.mask for r in results])
 
 

@@ -8,6 +8,7 @@ import types
 import pytest
 
 from object_removal.comfy_bridge import STATUS_EVENT, ComfyRunContext, warn_if_comfyui_too_old
+from object_removal.run_context import RunContext
 
 
 @pytest.fixture
@@ -47,12 +48,29 @@ def test_comfyui_cancel_is_seen_without_clearing_it(fake_comfy):
 
 
 def test_status_goes_only_to_the_browser_that_queued(fake_comfy):
+    fake_comfy.server.last_prompt_id = "run-2"
     ComfyRunContext("7").status("queued", job="modelslab:1@2x3")
-    assert fake_comfy.sent == [
-        (STATUS_EVENT, {"node": "7", "text": "queued", "job": "modelslab:1@2x3"}, "browser-1")]
+    assert fake_comfy.sent == [(STATUS_EVENT, {
+        "node": "7", "text": "queued", "state": "working", "prompt_id": "run-2",
+        "job": "modelslab:1@2x3"}, "browser-1")]
     fake_comfy.server.client_id = None
     ComfyRunContext("7").status("nobody asked")
     assert len(fake_comfy.sent) == 1  # never broadcast to every connected browser
+
+
+def test_status_carries_its_state_and_a_raw_eta_for_the_countdown(fake_comfy):
+    ComfyRunContext("7").status("ModelsLab: job 5 processing", eta=19.96)
+    ComfyRunContext("7").status("done, from cache, 0 credits", state="free")
+    (_, working, _), (_, done, _) = fake_comfy.sent
+    assert working["text"] == "ModelsLab: job 5 processing"  # the browser counts down
+    assert (working["state"], working["eta"]) == ("working", 20.0)
+    assert done["state"] == "free" and "eta" not in done and "job" not in done
+
+
+def test_outside_comfyui_the_eta_is_part_of_the_line():
+    lines = []
+    RunContext(on_status=lines.append).status("job 5 processing", eta=12.4)
+    assert lines == ["job 5 processing, eta 12 s"]
 
 
 @pytest.mark.parametrize("version,warned", [("0.3.40", True), ("0.3.45", False),

@@ -788,8 +788,9 @@ def test_local_provider_says_which_backend_ran(comfy, emulator):
             ((pixels, _),) = comfy.images(entry)
             far = far_pixels(hole, 4 + 2 + 3)
             assert np.array_equal(pixels[far], rgb[far])
-            listener.wait_for(STATUS, lambda data, p=provider, lb=label: data == {
-                "node": "2", "text": f"{p}: done with {lb}, free"}, timeout=10)
+            listener.wait_for(STATUS, lambda data, p=provider, lb=label, e=entry: (
+                data["node"], data["text"], data["state"], data["prompt_id"]) == (
+                "2", f"{p}: done with {lb}, free", "free", e["prompt_id"]), timeout=10)
     finally:
         listener.close()
     assert emulator.requests() == []
@@ -825,8 +826,8 @@ def test_a_model_in_models_inpaint_is_used_and_named(comfy, emulator):
         ((pixels, _),) = comfy.images(entry)
         inner = ~grow_mask(torch.from_numpy(~hole), 4).numpy()  # away from the feathered rim
         assert (np.abs(pixels[inner].astype(int) - 128) <= 1).all()
-        listener.wait_for(STATUS, lambda data: data == {
-            "node": "2", "text": "local-migan: done with MI-GAN, free"}, timeout=10)
+        listener.wait_for(STATUS, lambda data: (data["node"], data["text"], data["state"]) == (
+            "2", "local-migan: done with MI-GAN, free", "free"), timeout=10)
         assert not any("downloading" in s["text"] for s in listener.of_type(STATUS))
     finally:
         listener.close()
