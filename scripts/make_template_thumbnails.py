@@ -85,6 +85,7 @@ class Panel:
     show_mask: bool = False
     """Show the mask itself (Text Object Remove's mask output) instead of a removal."""
     dilate_size: int = 4
+    """Mask Object Remove's: small here, as the hand-drawn masks already hug the object."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ THUMBNAILS = (
     Thumbnail("text_remove_then_inpaint", "astronaut", (0, 0, 512, 256),
               (BEFORE, Panel('after: "the shuttle", repainted', SHUTTLE))),
     Thumbnail("text_remove_then_upscale", "rocket", (0, 0, 214, 427),
-              (BEFORE, Panel('"the tower", x2', LEFT_TOWER))),
+              (BEFORE, Panel('"the tower", then x2', LEFT_TOWER))),
     Thumbnail("core_mask_then_local_remove", "rocket", (40, 187, 520, 427),
               (BEFORE, Panel("after: lamps masked by core nodes", LAMPS, dilate_size=15))),
 )
@@ -198,14 +199,17 @@ def render(thumbnail: Thumbnail) -> Image.Image:
     x0, y0, x1, y1 = thumbnail.crop
     for panel, box in zip(thumbnail.panels, panel_boxes(thumbnail), strict=True):
         size = (box[2] - box[0], box[3] - box[1])
-        # A crop of another shape than its panel would be stretched.
-        assert abs((x1 - x0) / (y1 - y0) - size[0] / size[1]) < 0.02, thumbnail.template
+        if abs((x1 - x0) / (y1 - y0) - size[0] / size[1]) > 0.02:  # it would be stretched
+            raise ValueError(f"{thumbnail.template}: the crop is not the panels' shape")
         picture = Image.fromarray(panel_pixels(rgb, panel)).crop(thumbnail.crop)
         sheet.paste(picture.resize(size, Image.Resampling.LANCZOS), box[:2])
-        # A dark band behind the label keeps it readable on any photo.
-        right, bottom = draw.textbbox((box[0] + 8, box[1] + 6), panel.label, font=font)[2:]
-        draw.rectangle((box[0], box[1], right + 8, bottom + 6), fill=(20, 20, 20))
-        draw.text((box[0] + 8, box[1] + 6), panel.label, fill=(255, 255, 255), font=font)
+        # Bottom left: the new front end lays a badge over each card's top left corner. A
+        # dark band behind the label keeps it readable on any photo.
+        left, top, right, bottom = draw.textbbox((0, 0), panel.label, font=font)
+        origin = (box[0] + 8, box[3] - 6 - bottom)
+        draw.rectangle((box[0], origin[1] + top - 6, origin[0] + right + 8, box[3]),
+                       fill=(20, 20, 20))
+        draw.text(origin, panel.label, fill=(255, 255, 255), font=font)
     return sheet
 
 

@@ -20,7 +20,7 @@ from scripts import make_template_thumbnails as thumbnails
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_workflows"
 WORKFLOWS = sorted(EXAMPLES.glob("*.json"))
 BY_NAME = {t.template: t for t in thumbnails.THUMBNAILS}
-LABEL_BAND = 40  # each panel's label, which says "before" or "after"
+LABEL_BAND = 40  # at the bottom of each panel, its label: "before", "after: ..."
 
 
 def pixels(path: Path) -> np.ndarray:
@@ -44,7 +44,7 @@ def test_a_thumbnail_is_a_small_jpeg_of_a_real_removal(path):
     sheet = pixels(jpeg)
     thumbnail = BY_NAME[path.stem]
     boxes = thumbnails.panel_boxes(thumbnail)
-    panels = [sheet[y0 + LABEL_BAND:y1, x0:x1] for x0, y0, x1, y1 in boxes]
+    panels = [sheet[y0:y1 - LABEL_BAND, x0:x1] for x0, y0, x1, y1 in boxes]
     assert thumbnail.panels[0].mask is None  # the first panel is the photo as it is
     before = panels[0]
     assert before.std() > 20  # a photo, not a flat colour
