@@ -6,19 +6,13 @@ taken in INPUT_TYPES order, so the examples cannot drift from the nodes.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.pack_loading import load_pack  # noqa: E402
-
-NODE_CLASS_MAPPINGS = load_pack().NODE_CLASS_MAPPINGS
-
-OUT = REPO / "example_workflows"
-WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN"}
+from scripts.workflow_graph import Graph, load_image, save_image  # noqa: E402
 
 MASK_NOTE = (
     "1. Load your image (or keep example.png).\n"
@@ -27,83 +21,6 @@ MASK_NOTE = (
     "pack's config file (see the README); 'local' runs offline, free.\n"
     "Keys are never stored in a workflow."
 )
-
-
-class Graph:
-    """Just enough of the front end's graph format to lay out a few nodes."""
-
-    def __init__(self) -> None:
-        self.nodes: list[dict] = []
-        self.links: list[list] = []
-
-    def add(self, kind: str, pos: tuple[int, int], widgets: list, size=(320, 260),
-            outputs: list[tuple[str, str]] = (), inputs: list[tuple[str, str]] = (),
-            title: str | None = None) -> dict:
-        node = {
-            "id": len(self.nodes) + 1, "type": kind, "pos": list(pos), "size": list(size),
-            "flags": {}, "order": len(self.nodes), "mode": 0,
-            "inputs": [{"name": n, "type": t, "link": None} for n, t in inputs],
-            "outputs": [{"name": n, "type": t, "links": [], "slot_index": i}
-                        for i, (n, t) in enumerate(outputs)],
-            "properties": {"Node name for S&R": kind},
-            "widgets_values": widgets,
-        }
-        if title:
-            node["title"] = title
-        self.nodes.append(node)
-        return node
-
-    def add_pack_node(self, kind: str, pos: tuple[int, int], size=(340, 300), **values) -> dict:
-        cls = NODE_CLASS_MAPPINGS[kind]
-        spec = cls.INPUT_TYPES()
-        # The front end lists widgets in this order: required inputs, then optional ones.
-        declared = {**spec["required"], **spec.get("optional", {})}
-        widgets, inputs = [], []
-        for name, definition in declared.items():
-            kind_of = definition[0]
-            options = definition[1] if len(definition) > 1 else {}
-            if isinstance(kind_of, list) or kind_of in WIDGET_TYPES:
-                widgets.append(values.get(name, options.get("default")))
-                if kind_of == "STRING":  # may be linked (FetchResult.job)
-                    inputs.append({"name": name, "type": "STRING", "widget": {"name": name},
-                                   "link": None})
-            else:
-                inputs.append({"name": name, "type": kind_of, "link": None})
-        node = self.add(kind, pos, widgets, size,
-                        outputs=list(zip(cls.RETURN_NAMES, cls.RETURN_TYPES, strict=True)))
-        node["inputs"] = inputs
-        return node
-
-    def link(self, source: dict, slot: int, target: dict, input_name: str) -> None:
-        link_id = len(self.links) + 1
-        kind = source["outputs"][slot]["type"]
-        self.links.append([link_id, source["id"], slot, target["id"], _index(target, input_name),
-                           kind])
-        source["outputs"][slot]["links"].append(link_id)
-        next(i for i in target["inputs"] if i["name"] == input_name)["link"] = link_id
-
-    def save(self, name: str) -> None:
-        workflow = {
-            "last_node_id": len(self.nodes), "last_link_id": len(self.links),
-            "nodes": self.nodes, "links": self.links, "groups": [], "config": {},
-            "extra": {"ds": {"scale": 0.9, "offset": [60, 220]}}, "version": 0.4,
-        }
-        (OUT / name).write_text(json.dumps(workflow, indent=2) + "\n")
-
-
-def _index(node: dict, input_name: str) -> int:
-    return next(i for i, slot in enumerate(node["inputs"]) if slot["name"] == input_name)
-
-
-def load_image(graph: Graph, pos: tuple[int, int]) -> dict:
-    return graph.add("LoadImage", pos, ["example.png", "image"], (320, 360),
-                     outputs=[("IMAGE", "IMAGE"), ("MASK", "MASK")])
-
-
-def save_image(graph: Graph, pos: tuple[int, int], prefix: str, source: dict) -> dict:
-    node = graph.add("SaveImage", pos, [prefix], (360, 380), inputs=[("images", "IMAGE")])
-    graph.link(source, 0, node, "images")
-    return node
 
 
 def mask_workflow(provider: str) -> Graph:
@@ -242,6 +159,75 @@ def inpaint_workflow() -> Graph:
     return graph
 
 
+UPSCALE_NOTE = (
+    "Text Object Remove removes the object you name (ModelsLab: needs MODELSLAB_API_KEY), "
+    "then core Upscale Image By doubles the result (lanczos, no model file needed). For a "
+    "learned upscaler, put Load Upscale Model + Upscale Image (using Model) in its place. "
+    "Outside what was removed, the upscale starts from your own pixels."
+)
+
+
+def upscale_workflow() -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -170), [UPSCALE_NOTE], (1100, 140),
+              title="Text removal, then an upscale")
+    image = load_image(graph, (40, 20))
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 220),
+                                 object_name="the clouds")
+    graph.link(image, 0, remove, "image")
+    upscale = graph.add("ImageScaleBy", (780, 20), ["lanczos", 2.0], (300, 90),
+                        inputs=[("image", "IMAGE")], outputs=[("IMAGE", "IMAGE")])
+    graph.link(remove, 0, upscale, "image")
+    save_image(graph, (1120, 20), "object_removal/upscaled", upscale)
+    return graph
+
+
+CORE_MASK_NOTE = (
+    "A mask made by core nodes only, removed offline ('local': free, no key). Image To Mask "
+    "takes the red and the blue channel; Threshold Mask keeps what is above 0.95 in each; "
+    "Mask Composite (multiply) keeps what is bright in both, i.e. near white (clouds, lamps, "
+    "glare, a white logo; not blue sky, not yellow); Grow Mask widens it by 6 px to take "
+    "halos. The preview shows the mask: lower the thresholds to take more, raise them to "
+    "take less. On example.png it removes the clouds."
+)
+
+
+def core_mask_workflow() -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -190), [CORE_MASK_NOTE], (1460, 160),
+              title="A mask from core nodes, removed offline")
+    image = load_image(graph, (40, 20))
+    thresholds = []
+    for row, channel in enumerate(("red", "blue")):
+        y = 20 + row * 130
+        to_mask = graph.add("ImageToMask", (400, y), [channel], (240, 80),
+                            inputs=[("image", "IMAGE")], outputs=[("MASK", "MASK")])
+        graph.link(image, 0, to_mask, "image")
+        threshold = graph.add("ThresholdMask", (680, y), [0.95], (240, 80),
+                              inputs=[("mask", "MASK")], outputs=[("MASK", "MASK")])
+        graph.link(to_mask, 0, threshold, "mask")
+        thresholds.append(threshold)
+    both = graph.add("MaskComposite", (960, 20), [0, 0, "multiply"], (260, 130),
+                     inputs=[("destination", "MASK"), ("source", "MASK")],
+                     outputs=[("MASK", "MASK")])
+    graph.link(thresholds[0], 0, both, "destination")
+    graph.link(thresholds[1], 0, both, "source")
+    grow = graph.add("GrowMask", (960, 190), [6, True], (260, 90),
+                     inputs=[("mask", "MASK")], outputs=[("MASK", "MASK")])
+    graph.link(both, 0, grow, "mask")
+    remove = graph.add_pack_node("MaskObjectRemove", (400, 320), provider="local")
+    graph.link(image, 0, remove, "image")
+    graph.link(grow, 0, remove, "mask")
+    save_image(graph, (780, 320), "object_removal/core_mask", remove)
+    show_mask = graph.add("MaskToImage", (1260, 20), [], (220, 60),
+                          inputs=[("mask", "MASK")], outputs=[("IMAGE", "IMAGE")])
+    graph.link(grow, 0, show_mask, "mask")
+    preview = graph.add("PreviewImage", (1260, 120), [], (320, 300),
+                        inputs=[("images", "IMAGE")])
+    graph.link(show_mask, 0, preview, "images")
+    return graph
+
+
 def main() -> None:
     mask_workflow("ailab").save("mask_object_remove_ailab.json")
     mask_workflow("local").save("mask_object_remove_local.json")
@@ -249,6 +235,8 @@ def main() -> None:
     submit_many_workflow().save("submit_many_then_collect.json")
     second_opinion_workflow().save("text_remove_then_second_opinion.json")
     inpaint_workflow().save("text_remove_then_inpaint.json")
+    upscale_workflow().save("text_remove_then_upscale.json")
+    core_mask_workflow().save("core_mask_then_local_remove.json")
 
 
 if __name__ == "__main__":

@@ -644,6 +644,16 @@ def needs_model_file(path: Path) -> bool:
 RUNNABLE = [p for p in EXAMPLES if not needs_model_file(p)] + SAVED_BEFORE
 
 
+def assert_served_as_a_template(comfy: Comfy, path: Path) -> None:
+    """The workflow, and the thumbnail the Templates dialog loads beside it (<stem>.jpg)."""
+    base = f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.stem}"
+    served = requests.get(f"{base}.json", timeout=30)
+    assert served.ok and served.json()["nodes"]
+    thumbnail = requests.get(f"{base}.jpg", timeout=30)
+    assert thumbnail.ok and thumbnail.headers["Content-Type"] == "image/jpeg"
+    assert thumbnail.content == path.with_suffix(".jpg").read_bytes()
+
+
 @pytest.mark.parametrize("path", RUNNABLE, ids=[
     f"saved_before:{p.stem}" if p in SAVED_BEFORE else p.stem for p in RUNNABLE])
 def test_every_example_workflow_runs(comfy, emulator, path):
@@ -656,7 +666,12 @@ def test_every_example_workflow_runs(comfy, emulator, path):
     entry = comfy.run(prompt)
     assert entry["status"]["status_str"] == "success", entry["status"]
     images = comfy.images(entry)
-    assert images and all(pixels.shape == rgb.shape for pixels, _ in images)
+    # An example that upscales (core Upscale Image By) saves its result at that scale.
+    factors = [n["inputs"]["scale_by"] for n in prompt.values()
+               if n["class_type"] == "ImageScaleBy"]
+    scaled = {(round(rgb.shape[0] * f), round(rgb.shape[1] * f), 3) for f in factors}
+    assert images and all(pixels.shape in scaled | {rgb.shape} for pixels, _ in images)
+    assert scaled <= {pixels.shape for pixels, _ in images}
     # Where Text Object Remove's mask feeds Mask Object Remove, the second provider was
     # asked to remove that area: some of the picture, not none of it nor all.
     chained = [node for node in prompt.values() if node["class_type"] == "MaskObjectRemove"
@@ -669,9 +684,31 @@ def test_every_example_workflow_runs(comfy, emulator, path):
         assert 0.02 < share < 0.6, share
     if path in SAVED_BEFORE:
         return  # not an example any more: nothing is served under its name
-    served = requests.get(f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.name}",
-                          timeout=30)
-    assert served.ok and served.json()["nodes"]
+    assert_served_as_a_template(comfy, path)
+
+
+def test_the_core_mask_example_removes_a_bright_object_and_nothing_else(comfy, emulator):
+    """Its core nodes mask what is near white: a lamp on a photo, not the photo."""
+    rgb = photo_like(240, 320, seed=9)  # nowhere near white (red stays below 0.9)
+    yy, xx = np.mgrid[0:240, 0:320]
+    lamp = (yy - 90) ** 2 + (xx - 200) ** 2 <= 14 ** 2
+    rgb[lamp] = 255
+    name = comfy.upload("example_lamp.png", Image.fromarray(rgb))
+    path = REPO / "example_workflows" / "core_mask_then_local_remove.json"
+    info = requests.get(f"{comfy.url}/object_info", timeout=30).json()
+    prompt = ui_to_api(json.loads(path.read_text()), info, name)
+    entry = comfy.run(prompt)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    saved, shown = (next(i for i, n in prompt.items() if n["class_type"] == kind)
+                    for kind in ("SaveImage", "PreviewImage"))
+    (result,) = comfy.images_of(entry, saved)
+    (mask,) = comfy.images_of(entry, shown)
+    masked = mask[..., 0] > 127
+    assert masked[lamp].all() and masked.mean() < 0.05  # the lamp grown by 6 px
+    assert result[lamp].mean() < 200  # the lamp is gone
+    far = far_pixels(masked, 15 + 2 + 3)  # dilate_size, then the feather
+    assert np.array_equal(result[far], rgb[far])
+    assert emulator.requests() == []  # offline: nothing sent anywhere
 
 
 @pytest.mark.parametrize("path", [p for p in EXAMPLES if needs_model_file(p)],
@@ -694,9 +731,7 @@ def test_examples_that_need_a_model_validate(comfy, emulator, path):
         assert problem["type"] == "value_not_in_list"
         assert problem["extra_info"]["input_name"] == "ckpt_name"
     assert emulator.requests() == []  # nothing ran, nothing was paid for
-    served = requests.get(f"{comfy.url}/api/workflow_templates/{PACK_NAME}/{path.name}",
-                          timeout=30)
-    assert served.ok and served.json()["nodes"]
+    assert_served_as_a_template(comfy, path)
 
 
 # --- issue 11: nothing hung; issue 12: cost shown and capped, concurrency learnt -----------
