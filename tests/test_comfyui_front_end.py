@@ -10,7 +10,7 @@ import json
 import uuid
 
 import requests
-from test_comfyui_integration import (  # noqa: F401 (fixtures)
+from comfyui_harness import (  # noqa: F401 (fixtures)
     AILAB_KEY,
     MODELSLAB_KEY,
     PACK_NAME,
