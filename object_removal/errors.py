@@ -51,11 +51,14 @@ class ProviderError(ObjectRemovalError):
 
 
 class JobTimeoutError(ObjectRemovalError):
-    """A queued job was still running when the wait ran out; `handle` collects it later."""
+    """A queued job was still running when the wait ran out; `handle` collects it later.
+    `situation` says what happened without the nodes' advice on collecting it, for
+    callers that give their own (the command line)."""
 
-    def __init__(self, message: str, *, handle: str) -> None:
+    def __init__(self, message: str, *, handle: str, situation: str | None = None) -> None:
         super().__init__(message)
         self.handle = handle
+        self.situation = situation or message
 
 
 class Cancelled(ObjectRemovalError):

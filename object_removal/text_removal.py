@@ -119,11 +119,12 @@ async def remove_by_text(
     except DeadlinePassed:
         ctx.status(f"still processing; collect later: {handle()}", job=handle(),
                    state="pending")
+        situation = f"ModelsLab job(s) still processing after {timeout:g} s."
         raise JobTimeoutError(
-            f"ModelsLab job(s) still processing after {timeout:g} s. Collect the result later "
-            f"with FetchResult and this job handle: {handle()} (or queue the same workflow "
-            "again: the same image and object name resume the same job, at no extra cost).",
-            handle=handle(),
+            f"{situation} Collect the result later with FetchResult and this job handle: "
+            f"{handle()} (or queue the same workflow again: the same image and object name "
+            "resume the same job, at no extra cost).",
+            handle=handle(), situation=situation,
         ) from None
     spent = spend_for(new_jobs, count - new_jobs, CREDITS_PER_JOB)
     ctx.spend.add(spent)
@@ -214,11 +215,10 @@ async def collect_result(
     except DeadlinePassed:
         ctx.status(f"still processing; run again later: {reference.format()}",
                    job=reference.format(), state="pending")
-        raise JobTimeoutError(
-            f"ModelsLab job(s) {reference.format()} still processing after {timeout:g} s. "
-            "Run FetchResult again later with the same job.",
-            handle=reference.format(),
-        ) from None
+        situation = (f"ModelsLab job(s) {reference.format()} still processing after "
+                     f"{timeout:g} s.")
+        raise JobTimeoutError(f"{situation} Run FetchResult again later with the same job.",
+                              handle=reference.format(), situation=situation) from None
     sizes = {r.image.shape for r in results}
     if len(sizes) > 1:
         raise ObjectRemovalError(

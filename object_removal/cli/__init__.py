@@ -59,9 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             _remove(args)
     except JobTimeoutError as exc:
-        print(f"error: {_clean(exc)}", file=sys.stderr)
+        # The nodes' advice (FetchResult, queueing the workflow again) is not the CLI's.
+        print(f"error: {_clean(exc.situation)}", file=sys.stderr)
         print(f"Collect it later with: python remove_objects.py {COLLECT} {exc.handle} -o "
-              "result.png", file=sys.stderr)
+              "result.png (or run the same command again: it resumes the same job, at no "
+              "extra cost)", file=sys.stderr)
         return 1
     except ObjectRemovalError as exc:
         print(f"error: {_clean(exc)}", file=sys.stderr)
@@ -182,7 +184,7 @@ def _collect(args: argparse.Namespace) -> None:
         print(f"job {item.source} -> {item.target}")
 
 
-def _clean(exc: Exception) -> str:
+def _clean(exc: object) -> str:
     return redact(str(exc), known_secrets())
 
 

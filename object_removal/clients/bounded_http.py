@@ -25,6 +25,7 @@ from typing import Any
 import requests
 import urllib3.connection
 import urllib3.connectionpool
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 CHUNK_BYTES = 64 * 1024
@@ -189,9 +190,15 @@ def send(
             with response:
                 body = _read_capped(response, max_bytes)
                 return HttpReply(response.status_code, response.headers, body)
-    except (requests.RequestException, OSError):
+    except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
         if watch.expired:
             raise DeadlinePassed(connected=watch.connected) from None
+        # The body is read from the raw stream, whose errors requests does not wrap: name
+        # them as requests would, so callers see one family of transport errors.
+        if isinstance(exc, urllib3.exceptions.ProtocolError):
+            raise requests.exceptions.ChunkedEncodingError(exc) from None
+        if isinstance(exc, urllib3.exceptions.HTTPError):
+            raise requests.exceptions.ConnectionError(exc) from None
         raise
     finally:
         timer.cancel()

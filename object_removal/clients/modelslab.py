@@ -182,7 +182,8 @@ def _refusal(
         advice, retryable = "says your plan does not include this API. Check your plan.", False
     elif status == 429:
         advice, retryable = (
-            "is at your account's queue limit (too many jobs at once). Waiting and retrying; "
+            # Retried while the deadline allows; this text is what the user reads if not.
+            "is at your account's queue limit (too many jobs at once) and stayed there; "
             "lower MODELSLAB_QUEUE_LIMIT if this persists.", True,
         )
     elif status >= 500:

@@ -97,11 +97,11 @@ class ModelsLabMaskProvider:
                 status = await jobs.wait(status, self._deadline, request.fingerprint)
         except DeadlinePassed:
             job = status.job_id if status is not None else "?"
+            situation = f"ModelsLab job {job} still processing after {JOB_WAIT_SECONDS} s."
             raise JobTimeoutError(
-                f"ModelsLab job {job} still processing after {JOB_WAIT_SECONDS} s. Queue the "
-                "workflow again later: the same image and mask resume the same job, at no "
-                "extra cost.",
-                handle=str(job),
+                f"{situation} Queue the workflow again later: the same image and mask resume "
+                "the same job, at no extra cost.",
+                handle=str(job), situation=situation,
             ) from None
         data = await jobs.result_bytes(status)
 
