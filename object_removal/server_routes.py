@@ -31,8 +31,8 @@ def register_routes(search_aliases: Mapping[str, Sequence[str]]) -> bool:
     except ImportError:
         return False
     server: Any = getattr(PromptServer, "instance", None)
-    if server is None:
-        return False
+    if getattr(server, "routes", None) is None:
+        return False  # a fork or stand-in without a route table: the pages just warn less
     aliases = {name: list(words) for name, words in search_aliases.items()}
     # The answers change with the config file and must never be kept by a proxy.
     no_store = {"Cache-Control": "no-store"}
