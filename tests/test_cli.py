@@ -1,5 +1,7 @@
 """The command line: the nodes' code on files, offline and against the emulator."""
 
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -170,6 +172,18 @@ def test_the_output_format_follows_the_extension(photos, tmp_path, name, magic):
     assert main(["local", str(images / "a.png"), "--mask", str(masks / "a.png"),
                  "-o", str(out)]) == 0
     assert out.read_bytes().startswith(magic)
+
+
+def test_an_output_gets_the_permissions_of_any_new_file(photos, tmp_path):
+    images, masks = photos
+    out = tmp_path / "shared.png"
+    previous = os.umask(0o022)
+    try:
+        assert main(["local", str(images / "a.png"), "--mask", str(masks / "a.png"),
+                     "-o", str(out)]) == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not the 0600 of a temporary file
 
 
 @pytest.mark.parametrize("name,says", [("x.gif", "extension '.gif'"),

@@ -87,7 +87,7 @@ def check_targets(work: list[Work], *, overwrite: bool) -> None:
 def write_result(target: Path, data: bytes) -> None:
     """Whole or not at all: a reader never sees half a file."""
     try:
-        write_atomically(target, data)
+        write_atomically(target, data, private=False)  # the user's own picture
     except OSError as exc:
         raise ObjectRemovalError(f"cannot write {target}: {exc.strerror or exc}.") from None
 
