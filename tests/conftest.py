@@ -1,7 +1,11 @@
 """Shared fixtures: an isolated configuration for every test, and the provider
-emulator (real HTTP on 127.0.0.1) for the tests that talk to providers."""
+emulator (real HTTP on 127.0.0.1) for the tests that talk to providers. At the end,
+how many real-ComfyUI tests ran in each ComfyUI."""
 
 from __future__ import annotations
+
+import re
+from collections import Counter
 
 import pytest
 
@@ -47,3 +51,24 @@ def settings(emulator, monkeypatch) -> Settings:
     monkeypatch.setenv("AILAB_API_KEY", AILAB_KEY)
     monkeypatch.setenv("MODELSLAB_API_KEY", MODELSLAB_KEY)
     return load_settings()
+
+
+# A real-ComfyUI test's id carries its ComfyUI's version: test_x[0.3.64] or [0.33.0-True].
+_VERSION_IN_ID = re.compile(r"[\[-](\d+\.\d+\.\d+)[\]-]")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line per ComfyUI version, so a log shows the pack ran in each (or did not)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            found = _VERSION_IN_ID.search(nodeid) if "test_comfyui_" in nodeid else None
+            if found and getattr(report, "when", "call") in ("call", "setup"):
+                if outcome == "passed" and report.when != "call":
+                    continue  # a passed setup is not a test
+                counts[found.group(1), outcome] += 1
+    for version in sorted({v for v, _ in counts}, key=lambda v: tuple(map(int, v.split(".")))):
+        said = ", ".join(f"{counts[version, o]} {o}" for o in ("passed", "failed", "error",
+                                                              "skipped") if counts[version, o])
+        terminalreporter.write_line(f"real ComfyUI {version}: {said}")
