@@ -79,12 +79,14 @@ class ModelsLabJobs:
         fingerprint: str | None,
         submit: Callable[[ModelsLabClient], JobStatus],
         label: str,
+        handle: Callable[[str], str] | None = None,
     ) -> tuple[JobStatus, bool]:
         """The remembered job for `fingerprint` if ModelsLab still has it, else a new one;
         and whether it is new (billed now).
 
         `submit` uploads what it needs and submits (blocking). With `fingerprint`
         None nothing is resumed or remembered (a new result is wanted every time).
+        `handle` turns the job's id into the handle the status line offers to copy.
         """
         stored = self._jobs.find(fingerprint) if fingerprint else None
         if stored is not None and fingerprint is not None:
@@ -96,7 +98,7 @@ class ModelsLabJobs:
                 self._jobs.forget(fingerprint)  # expired or unknown at ModelsLab: start over
             else:
                 if status.state != "failed":
-                    self._ctx.status(f"ModelsLab: resuming job {stored.job_id}")
+                    self._said_job(stored.job_id, "resumed", label, handle)
                     waited = max(0.0, time.time() - stored.submitted_at)
                     self._started[stored.job_id] = time.monotonic() - waited
                     return status, False
@@ -107,8 +109,13 @@ class ModelsLabJobs:
             self._started[status.job_id] = started
         if status.job_id is not None and fingerprint:
             self._jobs.remember(fingerprint, status.job_id)
-        self._ctx.status(f"ModelsLab: queued job {status.job_id} ({label})")
+        self._said_job(status.job_id, "queued", label, handle)
         return status, True
+
+    def _said_job(self, job_id: str | None, what: str, label: str,
+                  handle: Callable[[str], str] | None) -> None:
+        job = handle(job_id) if handle is not None and job_id is not None else None
+        self._ctx.status(f"ModelsLab: job {job_id} {what} ({label})", job=job)
 
     def remembers(self, fingerprint: str | None) -> bool:
         """Whether a job for `fingerprint` was submitted before (it will be resumed)."""

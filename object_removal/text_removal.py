@@ -84,6 +84,11 @@ async def remove_by_text(
         identities[index] = await run_blocking(
             ctx, lambda: originals.keep(pixels[index], _lossless_png(upload, pixels[index])))
 
+        def handle_with(job_id: str) -> str:
+            """The run's handle once this job exists: worth copying from then on."""
+            job_ids[index] = job_id
+            return handle()
+
         def submit(client) -> JobStatus:
             url = client.upload(upload)
             return client.submit(INTERIOR_REMOVAL, {
@@ -92,13 +97,10 @@ async def remove_by_text(
 
         with naming_batch_item(index, count):
             async with jobs.queue_slot():
-                status, new = await jobs.submit_or_resume(fingerprint, submit,
-                                                          batch_item(index, count))
+                status, new = await jobs.submit_or_resume(
+                    fingerprint, submit, batch_item(index, count), handle=handle_with)
                 new_jobs += new
                 job_ids[index] = status.job_id
-                if status.job_id is not None:  # the handle is worth copying from now on
-                    ctx.status(f"ModelsLab: job {status.job_id} {'queued' if new else 'resumed'}"
-                               f" ({batch_item(index, count)})", job=handle())
                 if not wait:
                     if status.job_id is None:
                         raise ObjectRemovalError(
