@@ -19,7 +19,6 @@ import base64
 import io
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from bench_pipeline import median_seconds  # noqa: E402 (beside this file)
 from PIL import Image  # noqa: E402
 
 from object_removal.concurrency import forget_limits  # noqa: E402
@@ -117,15 +117,6 @@ def in_a_loop(coroutine):
         loop.close()
 
 
-def median(action: Callable[[], object], runs: int = 9) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def row(figure: str, value: str, note: str = "") -> None:
     ROWS.append((figure, value, note))
     print(f"{figure:58} {value:>14}  {note}", flush=True)
@@ -166,7 +157,7 @@ def overhead(emu: Emulator, settings) -> None:
         in_a_loop(remove_by_mask(image, mask, options, RunContext(), settings=settings))
 
     node()
-    node_seconds = median(node)
+    node_seconds = median_seconds(node, runs=9)
     weights = torch.rand(1000, 1000, 1)
     original = torch.from_numpy(rgb.astype(np.float32) / 255)
 
@@ -184,7 +175,7 @@ def overhead(emu: Emulator, settings) -> None:
         result = torch.from_numpy(back.astype(np.float32) / 255)
         _ = original + (result - original) * weights
 
-    floor_seconds, png_seconds = median(floor), median(naive_png)
+    floor_seconds, png_seconds = median_seconds(floor, runs=9), median_seconds(naive_png, runs=9)
     row("node time per 1 MP image, instant provider", f"{node_seconds * 1000:.0f} ms",
         f"{node_seconds / floor_seconds:.2f}x the floor")
     row("  floor: JPEG q95, base64 both ways, decode, blend", f"{floor_seconds * 1000:.0f} ms")
@@ -236,8 +227,8 @@ def rerun(emu: Emulator, settings) -> None:
     in_a_loop(remove_by_mask(image, mask, options, RunContext(), settings=settings))
     before = len(emu.requests("ailab"))
     statuses: list[str] = []
-    seconds = median(lambda: in_a_loop(remove_by_mask(
-        image, mask, options, RunContext(on_status=statuses.append), settings=settings)), 5)
+    seconds = median_seconds(lambda: in_a_loop(remove_by_mask(
+        image, mask, options, RunContext(on_status=statuses.append), settings=settings)), runs=5)
     calls = len(emu.requests("ailab")) - before
     row("re-run of a paid request", f"{seconds * 1000:.0f} ms",
         f"{calls} calls; status: {statuses[-1]!r}")

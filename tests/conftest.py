@@ -64,9 +64,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
         for report in terminalreporter.stats.get(outcome, []):
             nodeid = getattr(report, "nodeid", "")
             found = _VERSION_IN_ID.search(nodeid) if "test_comfyui_" in nodeid else None
-            if found and getattr(report, "when", "call") in ("call", "setup"):
-                if outcome == "passed" and report.when != "call":
-                    continue  # a passed setup is not a test
+            when = getattr(report, "when", "call")
+            # A test is its call; a setup counts only when it skipped or failed the test.
+            if found and (when == "call" or (when == "setup" and outcome != "passed")):
                 counts[found.group(1), outcome] += 1
     for version in sorted({v for v, _ in counts}, key=lambda v: tuple(map(int, v.split(".")))):
         said = ", ".join(f"{counts[version, o]} {o}" for o in ("passed", "failed", "error",
