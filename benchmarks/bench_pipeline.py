@@ -25,11 +25,11 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from object_removal.compositing import composite, default_feather, feather_weights  # noqa: E402
 from object_removal.config import load_settings  # noqa: E402
-from object_removal.image_codec import encode_mask_png  # noqa: E402
-from object_removal.mask_parameters import MaskInputs  # noqa: E402
-from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask  # noqa: E402
+from object_removal.imaging.codec import encode_mask_png  # noqa: E402
+from object_removal.imaging.compositing import composite, default_feather, feather_weights  # noqa: E402
+from object_removal.mask.parameters import MaskInputs  # noqa: E402
+from object_removal.mask.removal import MaskRemovalOptions, remove_by_mask  # noqa: E402
 from object_removal.providers.ailab import AdvancedParams, AdvancedProvider  # noqa: E402
 from object_removal.providers.base import ProviderEnvironment  # noqa: E402
 from object_removal.run_context import RunContext  # noqa: E402

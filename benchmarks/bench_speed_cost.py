@@ -39,12 +39,12 @@ from PIL import Image  # noqa: E402
 from object_removal.concurrency import forget_limits  # noqa: E402
 from object_removal.config import load_settings  # noqa: E402
 from object_removal.errors import Cancelled  # noqa: E402
-from object_removal.image_codec import decode_image, encode_jpeg  # noqa: E402
-from object_removal.mask_parameters import MaskInputs  # noqa: E402
-from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask  # noqa: E402
-from object_removal.result_cache import ResultCache, request_key  # noqa: E402
+from object_removal.imaging.codec import decode_image, encode_jpeg  # noqa: E402
+from object_removal.mask.parameters import MaskInputs  # noqa: E402
+from object_removal.mask.removal import MaskRemovalOptions, remove_by_mask  # noqa: E402
 from object_removal.run_context import RunContext  # noqa: E402
-from object_removal.text_removal import remove_by_text  # noqa: E402
+from object_removal.stores.result_cache import ResultCache, request_key  # noqa: E402
+from object_removal.text.removal import remove_by_text  # noqa: E402
 from provider_emulator import emulated_removal  # noqa: E402
 
 KEY = "bench-key-0123456789"

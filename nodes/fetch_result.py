@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..object_removal.comfy_bridge import ComfyRunContext
-from ..object_removal.text_removal import collect_result
+from ..object_removal.text.removal import collect_result
 from .node_support import CATEGORY, SEARCH_ALIASES, errors_named_for, node_description
 from .text_object_remove import COMPOSITE_TOOLTIP, DEFAULT_TIMEOUT_SECONDS, composite_input
 

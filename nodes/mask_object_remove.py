@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from ..object_removal.comfy_bridge import ComfyRunContext
-from ..object_removal.mask_parameters import COMPOSITE, MASK_PARAMETERS, mask_inputs
-from ..object_removal.mask_removal import MaskRemovalOptions, remove_by_mask
+from ..object_removal.mask.parameters import COMPOSITE, MASK_PARAMETERS, mask_inputs
+from ..object_removal.mask.removal import MaskRemovalOptions, remove_by_mask
 from ..object_removal.providers.registry import (
     PROVIDER_NAMES,
     ignored_by,

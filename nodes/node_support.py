@@ -16,7 +16,7 @@ from typing import Any
 from ..object_removal.comfy_bridge import is_comfyui_interrupt
 from ..object_removal.config import known_secrets
 from ..object_removal.errors import ObjectRemovalError, quoted, redact
-from ..object_removal.mask_parameters import Parameter
+from ..object_removal.mask.parameters import Parameter
 
 CATEGORY = "image/object removal"
 

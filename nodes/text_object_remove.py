@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..object_removal.comfy_bridge import ComfyRunContext
-from ..object_removal.text_removal import remove_by_text
+from ..object_removal.text.removal import remove_by_text
 from .node_support import CATEGORY, SEARCH_ALIASES, errors_named_for, node_description
 
 DEFAULT_TIMEOUT_SECONDS = 600

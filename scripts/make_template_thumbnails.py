@@ -156,10 +156,10 @@ def remove(rgb: np.ndarray, hole: np.ndarray, provider: str, dilate_size: int) -
     """The pack's own removal, as Mask Object Remove runs it (offline, seed 0)."""
     import torch
 
-    from object_removal.mask_parameters import MaskInputs
-    from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask
+    from object_removal.imaging.tensors import from_uint8, to_uint8
+    from object_removal.mask.parameters import MaskInputs
+    from object_removal.mask.removal import MaskRemovalOptions, remove_by_mask
     from object_removal.run_context import RunContext
-    from object_removal.tensors import from_uint8, to_uint8
 
     options = MaskRemovalOptions(provider=provider,
                                  inputs=MaskInputs(seed=0, dilate_size=dilate_size))

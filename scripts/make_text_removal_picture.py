@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from object_removal.config import load_settings  # noqa: E402
+from object_removal.imaging.tensors import from_uint8, to_uint8  # noqa: E402
 from object_removal.run_context import RunContext  # noqa: E402
-from object_removal.tensors import from_uint8, to_uint8  # noqa: E402
-from object_removal.text_removal import remove_by_text  # noqa: E402
+from object_removal.text.removal import remove_by_text  # noqa: E402
 from provider_emulator import ProviderEmulator  # noqa: E402
 
 OUT = REPO / "docs" / "text_removal.jpg"

@@ -26,7 +26,7 @@ import requests
 import torch
 from PIL import Image
 
-from object_removal.compositing import grow_mask
+from object_removal.imaging.compositing import grow_mask
 from provider_emulator import ProviderEmulator, text_removal_area
 from support import AILAB_KEY, MODELSLAB_KEY, photo_like
 

@@ -9,8 +9,8 @@ from object_removal.clients.ailab import AILabClient
 from object_removal.clients.keyed_http import KeyedHttp
 from object_removal.clients.retry import RetryPolicy
 from object_removal.errors import Cancelled, ObjectRemovalError, ProviderError
-from object_removal.image_codec import decode_image, encode_mask_png, encode_png
-from object_removal.mask_parameters import MaskInputs
+from object_removal.imaging.codec import decode_image, encode_mask_png, encode_png
+from object_removal.mask.parameters import MaskInputs
 from object_removal.providers.ailab import AdvancedParams
 from support import AILAB_KEY, photo_like
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from object_removal.change_detection import box_blur, detect_change, fit_colour_drift
-from object_removal.image_codec import resize_rgb
-from object_removal.mask_regions import drop_small_regions, fill_holes
+from object_removal.imaging.codec import resize_rgb
+from object_removal.text.change_detection import box_blur, detect_change, fit_colour_drift
+from object_removal.text.mask_regions import drop_small_regions, fill_holes
 from provider_emulator import ObjectArea, emulated_text_removal, rerendered, text_removal_area
 from provider_emulator.text_rerender import GAIN, OFFSET
 from support import PACK_DIR, photo_like, photo_with_object
@@ -153,8 +153,8 @@ def test_sizes_must_match():
 def test_opening_on_the_box_equals_opening_the_whole_picture():
     import torch
 
-    from object_removal.change_detection import open_mask
-    from object_removal.compositing import grow_mask
+    from object_removal.imaging.compositing import grow_mask
+    from object_removal.text.change_detection import open_mask
 
     rng = np.random.default_rng(3)
     for case in range(60):

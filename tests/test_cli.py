@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from object_removal.cli import main, read_mask
-from object_removal.compositing import grow_mask
+from object_removal.imaging.compositing import grow_mask
 from support import photo_like
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from object_removal.errors import ObjectRemovalError
-from object_removal.image_codec import decode_image, encode_jpeg, encode_mask_png, encode_png
-from object_removal.mask_parameters import MaskInputs
-from object_removal.provider_limits import FIVE_MB, encode_within_bytes, fit_dimensions
+from object_removal.imaging.codec import decode_image, encode_jpeg, encode_mask_png, encode_png
+from object_removal.imaging.provider_limits import FIVE_MB, encode_within_bytes, fit_dimensions
+from object_removal.mask.parameters import MaskInputs
 from object_removal.providers.ailab import ADVANCED_SIDES as AILAB_SIDES
 from object_removal.providers.ailab import AdvancedParams
 
@@ -110,7 +110,7 @@ def test_encode_within_bytes_gives_up_clearly_when_impossible():
 
 
 def test_shrinking_a_mask_never_loses_a_thin_stroke():
-    from object_removal.image_codec import resize_mask
+    from object_removal.imaging.codec import resize_mask
 
     mask = np.zeros((400, 400), bool)
     mask[:, 201] = True  # one pixel wide

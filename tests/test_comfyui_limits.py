@@ -21,7 +21,7 @@ from comfyui_harness import (  # noqa: F401 (fixtures)
 )
 from ws_listener import MessageListener
 
-from object_removal.compositing import grow_mask
+from object_removal.imaging.compositing import grow_mask
 
 
 def test_a_trickling_provider_ends_the_node_at_its_timeout(comfy, emulator):

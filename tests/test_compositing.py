@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from object_removal.compositing import (
+from object_removal.imaging.compositing import (
     EXACT_RADIUS,
     composite,
     default_feather,

@@ -10,10 +10,10 @@ from PIL import Image
 from object_removal.cli import main
 from object_removal.concurrency import AdaptiveLimit, account_limit
 from object_removal.errors import ObjectRemovalError
-from object_removal.mask_parameters import MaskInputs
-from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask
+from object_removal.mask.parameters import MaskInputs
+from object_removal.mask.removal import MaskRemovalOptions, remove_by_mask
 from object_removal.run_context import RunContext
-from object_removal.text_removal import remove_by_text
+from object_removal.text.removal import remove_by_text
 from support import AILAB_KEY, disc_mask, image_tensor, photo_like, run
 
 

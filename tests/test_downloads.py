@@ -7,8 +7,8 @@ from object_removal.clients.keyed_http import KeyedHttp
 from object_removal.clients.modelslab import ModelsLabClient
 from object_removal.clients.retry import RetryPolicy
 from object_removal.errors import ObjectRemovalError, ProviderError
-from object_removal.image_codec import encode_png
-from object_removal.provider_limits import EncodedImage
+from object_removal.imaging.codec import encode_png
+from object_removal.imaging.provider_limits import EncodedImage
 from support import MODELSLAB_KEY, photo_like
 
 FAST = RetryPolicy(attempts=2, base_delay=0.05, max_delay=0.1)

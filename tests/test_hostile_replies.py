@@ -20,8 +20,8 @@ from object_removal.clients.downloads import _checked_host
 from object_removal.clients.keyed_http import KeyedHttp, Timeouts
 from object_removal.clients.retry import RetryPolicy
 from object_removal.errors import ProviderError
-from object_removal.image_codec import encode_mask_png, encode_png
-from object_removal.mask_parameters import MaskInputs
+from object_removal.imaging.codec import encode_mask_png, encode_png
+from object_removal.mask.parameters import MaskInputs
 from object_removal.providers.ailab import AdvancedParams
 from support import (
     AILAB_KEY,

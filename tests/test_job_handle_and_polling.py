@@ -5,13 +5,13 @@ import re
 import pytest
 
 from object_removal.errors import ObjectRemovalError
-from object_removal.job_handle import JobReference, parse_job_reference
-from object_removal.polling import (
+from object_removal.jobs.polling import (
     AFTER_ETA_SECONDS,
     LATENESS,
     MAX_POLL_SECONDS,
     PollSchedule,
 )
+from object_removal.text.job_handle import JobReference, parse_job_reference
 
 ORIGIN = "https://modelslab.com"
 

@@ -20,8 +20,8 @@ from model_server import running_server
 
 from object_removal.errors import ObjectRemovalError
 from object_removal.inpainting import model_files, reset_backend_probes
-from object_removal.mask_parameters import MaskInputs
-from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask
+from object_removal.mask.parameters import MaskInputs
+from object_removal.mask.removal import MaskRemovalOptions, remove_by_mask
 from object_removal.run_context import RunContext
 from support import disc_mask, image_tensor, photo_like, run
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from object_removal.compositing import default_feather, grow_mask
 from object_removal.errors import Cancelled, ObjectRemovalError
-from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask
+from object_removal.imaging.compositing import default_feather, grow_mask
+from object_removal.mask.removal import MaskRemovalOptions, remove_by_mask
 from object_removal.run_context import RunContext
 from provider_emulator import dilated_region, emulated_removal
 from support import AILAB_KEY, disc_mask, image_tensor, node_class, pack_module, photo_like, run
@@ -105,7 +105,7 @@ def test_a_mask_of_another_size_is_resized_to_the_image(settings, emulator):
     result = remove(image, mask)
     assert result.shape == (1, 120, 160, 3)
     (request,) = emulator.requests("ailab")
-    from object_removal.image_codec import decode_image
+    from object_removal.imaging.codec import decode_image
 
     assert decode_image(request.files["mask"].data).shape[:2] == (120, 160)
 
@@ -159,7 +159,7 @@ def test_sizes_outside_the_providers_limits_are_fitted_and_restored(settings, em
     mask = disc_mask(height, width, height // 2, width // 2, max(4, min(size) // 6))
     result = remove(image, mask, dilate_size=2)
     assert result.shape == (1, height, width, 3)
-    from object_removal.image_codec import image_size
+    from object_removal.imaging.codec import image_size
 
     (request,) = emulator.requests("ailab")
     sent_width, sent_height = image_size(request.files["image"].data)

@@ -8,8 +8,8 @@ from object_removal.clients.keyed_http import KeyedHttp
 from object_removal.clients.modelslab import INTERIOR_REMOVAL, MASK_REMOVAL, ModelsLabClient
 from object_removal.clients.retry import RetryPolicy
 from object_removal.errors import ProviderError
-from object_removal.image_codec import decode_image, encode_mask_png, encode_png
-from object_removal.provider_limits import EncodedImage
+from object_removal.imaging.codec import decode_image, encode_mask_png, encode_png
+from object_removal.imaging.provider_limits import EncodedImage
 from support import AILAB_KEY, MODELSLAB_KEY, photo_like
 
 FAST = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from object_removal.compositing import default_feather, grow_mask
 from object_removal.errors import JobTimeoutError
-from object_removal.mask_parameters import MaskInputs
-from object_removal.mask_removal import MaskRemovalOptions, remove_by_mask
+from object_removal.imaging.compositing import default_feather, grow_mask
+from object_removal.mask.parameters import MaskInputs
+from object_removal.mask.removal import MaskRemovalOptions, remove_by_mask
 from object_removal.providers import modelslab as modelslab_provider
 from object_removal.run_context import RunContext
 from provider_emulator import emulated_basic_removal, emulated_mask_job_removal

@@ -14,9 +14,9 @@ from object_removal.clients.bounded_http import HttpReply
 from object_removal.clients.keyed_http import json_object
 from object_removal.clients.retry import parse_retry_after
 from object_removal.errors import MAX_QUOTED_CHARS, ObjectRemovalError, ProviderError, quoted
-from object_removal.image_codec import decode_image
-from object_removal.job_handle import JobReference, parse_job_reference
-from object_removal.tensors import binary_mask, from_uint8, to_uint8
+from object_removal.imaging.codec import decode_image
+from object_removal.imaging.tensors import binary_mask, from_uint8, to_uint8
+from object_removal.text.job_handle import JobReference, parse_job_reference
 
 ORIGIN = "https://modelslab.com"
 KEY = "property-test-key-123456"

@@ -4,7 +4,7 @@ import pytest
 
 from object_removal.cli.arguments import parser as _parser
 from object_removal.errors import ObjectRemovalError
-from object_removal.mask_parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
+from object_removal.mask.parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
 from object_removal.providers.registry import (
     MASK_PROVIDERS,
     PROVIDER_NAMES,

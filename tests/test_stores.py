@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 
-from object_removal.image_codec import encode_png
-from object_removal.job_store import JobStore
-from object_removal.originals import OriginalStore, identity_of
-from object_removal.result_cache import ResultCache, request_key
+from object_removal.imaging.codec import encode_png
+from object_removal.stores.job_store import JobStore
+from object_removal.stores.originals import OriginalStore, identity_of
+from object_removal.stores.result_cache import ResultCache, request_key
 
 
 def test_request_keys_depend_on_every_part_and_its_boundaries():
@@ -53,7 +53,7 @@ def test_job_store_remembers_forgets_and_expires(tmp_path):
 
 
 def test_a_second_process_sharing_the_folder_is_seen_when_pruning(tmp_path, monkeypatch):
-    from object_removal import result_cache
+    from object_removal.stores import result_cache
 
     cache = ResultCache(tmp_path, max_bytes=1000)
     cache.put(request_key("ours"), b"o" * 400)

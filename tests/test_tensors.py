@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from object_removal.errors import ObjectRemovalError
-from object_removal.tensors import (
+from object_removal.imaging.tensors import (
     binary_mask,
     from_uint8,
     image_batch,

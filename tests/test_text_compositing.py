@@ -6,9 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
-from object_removal.image_codec import resize_rgb, resize_rgb_region
-from object_removal.tensors import from_uint8, to_uint8
-from object_removal.text_compositing import (
+from object_removal.imaging.codec import resize_rgb, resize_rgb_region
+from object_removal.imaging.tensors import from_uint8, to_uint8
+from object_removal.text.compositing import (
     COMPOSITED,
     NO_ORIGINAL,
     NOT_COMPOSITED,

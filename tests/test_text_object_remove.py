@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from object_removal.errors import Cancelled, JobTimeoutError
-from object_removal.image_codec import resize_rgb
-from object_removal.job_handle import parse_job_reference
+from object_removal.imaging.codec import resize_rgb
+from object_removal.imaging.tensors import from_uint8, to_uint8
 from object_removal.run_context import RunContext
-from object_removal.tensors import from_uint8, to_uint8
-from object_removal.text_removal import collect_result, remove_by_text
+from object_removal.text.job_handle import parse_job_reference
+from object_removal.text.removal import collect_result, remove_by_text
 from provider_emulator import emulated_text_removal, text_removal_area
 from support import (
     AILAB_KEY,

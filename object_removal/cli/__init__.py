@@ -32,14 +32,14 @@ import torch
 
 from ..config import known_secrets, load_settings
 from ..errors import JobTimeoutError, ObjectRemovalError, redact
-from ..job_handle import parse_job_reference
-from ..mask_parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
-from ..mask_removal import MaskRemovalOptions, planned_spend, remove_by_mask
+from ..imaging.tensors import from_uint8, to_uint8
+from ..mask.parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
+from ..mask.removal import MaskRemovalOptions, planned_spend, remove_by_mask
 from ..providers.registry import provider_spec
 from ..run_context import RunContext
 from ..spending import Spend, check_budget
-from ..tensors import from_uint8, to_uint8
-from ..text_removal import collect_result, planned_text_spend, remove_by_text
+from ..text.job_handle import parse_job_reference
+from ..text.removal import collect_result, planned_text_spend, remove_by_text
 from .arguments import COLLECT, parser
 from .image_files import encode_for, read_mask, read_rgb
 from .outputs import Work, check_targets, plan_files, single_target, write_result

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..mask_parameters import COMPOSITE, MASK_PARAMETERS, Parameter
+from ..mask.parameters import COMPOSITE, MASK_PARAMETERS, Parameter
 from ..providers.registry import PROVIDER_NAMES, ignored_by
 
 COLLECT = "collect"

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import ObjectRemovalError
-from ..image_codec import to_rgb8
+from ..imaging.codec import to_rgb8
 
 # What an output's extension asks for, and how Pillow writes it.
 OUTPUT_FORMATS: dict[str, tuple[str, dict]] = {

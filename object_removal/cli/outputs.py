@@ -9,8 +9,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic_files import write_atomically
 from ..errors import ObjectRemovalError
+from ..stores.atomic_files import write_atomically
 from .image_files import INPUT_SUFFIXES, output_format
 
 DEFAULT_SUFFIX = ".png"  # lossless, whatever the input was

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..concurrency import AdaptiveLimit
 from ..errors import ObjectRemovalError, ProviderError, quoted
-from ..provider_limits import EncodedImage
+from ..imaging.provider_limits import EncodedImage
 from .bounded_http import HttpReply
 from .downloads import download_result
 from .keyed_http import KeyedHttp, json_object, unreadable_reply

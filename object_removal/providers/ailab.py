@@ -18,15 +18,21 @@ import torch
 
 from ..clients.ailab import ADVANCED_PATH, BASIC_PATH, PRO_PATH, AILabClient
 from ..clients.keyed_http import KeyedHttp, Timeouts
-from ..compositing import grow_mask
 from ..concurrency import account_limit
 from ..config import AILAB_CEILING, AILAB_START, Settings
 from ..errors import ObjectRemovalError
-from ..image_codec import decode_image, encode_mask_png, resize_mask, resize_rgb
-from ..mask_parameters import QUALITIES, MaskInputs
-from ..provider_limits import FIVE_MB, EncodedImage, SideLimits, encode_within_bytes, fit_dimensions
-from ..result_cache import ResultCache, request_key
+from ..imaging.codec import decode_image, encode_mask_png, resize_mask, resize_rgb
+from ..imaging.compositing import grow_mask
+from ..imaging.provider_limits import (
+    FIVE_MB,
+    EncodedImage,
+    SideLimits,
+    encode_within_bytes,
+    fit_dimensions,
+)
+from ..mask.parameters import QUALITIES, MaskInputs
 from ..run_context import RunContext, run_blocking
+from ..stores.result_cache import ResultCache, request_key
 from .base import (
     RESAMPLING_MARGIN,
     Filled,

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config import Settings
 from ..errors import ObjectRemovalError
-from ..mask_parameters import MaskInputs
+from ..mask.parameters import MaskInputs
 from ..run_context import RunContext
 
 # Resampling a result back to the input's size can spread changes a pixel or two.

@@ -16,7 +16,7 @@ from typing import cast
 import numpy as np
 import torch
 
-from ..compositing import grow_mask
+from ..imaging.compositing import grow_mask
 from ..inpainting import (
     BACKEND_LABELS,
     LEARNED,
@@ -26,8 +26,8 @@ from ..inpainting import (
     local_backend_name,
 )
 from ..inpainting.model_files import MODEL_FILES, ModelName
-from ..result_cache import request_key
 from ..run_context import RunContext, run_blocking
+from ..stores.result_cache import request_key
 from .base import Filled, FillRequest, ProviderEnvironment, ProviderSpec, SeedAndDilation
 
 MIB = 1 << 20

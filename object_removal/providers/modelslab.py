@@ -16,13 +16,13 @@ import numpy as np
 import torch
 
 from ..clients.modelslab import MASK_REMOVAL, UPLOAD_LIMIT_BYTES, JobStatus, ModelsLabClient
-from ..compositing import grow_mask
 from ..config import MODELSLAB_CEILING, Settings
 from ..errors import JobTimeoutError
-from ..image_codec import decode_image, encode_mask_png, resize_mask, resize_rgb
-from ..modelslab_jobs import ModelsLabJobs
-from ..polling import DeadlinePassed
-from ..provider_limits import EncodedImage, encode_within_bytes
+from ..imaging.codec import decode_image, encode_mask_png, resize_mask, resize_rgb
+from ..imaging.compositing import grow_mask
+from ..imaging.provider_limits import EncodedImage, encode_within_bytes
+from ..jobs.modelslab import ModelsLabJobs
+from ..jobs.polling import DeadlinePassed
 from ..run_context import RunContext, run_blocking
 from .base import (
     RESAMPLING_MARGIN,

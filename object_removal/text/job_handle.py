@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .config import normalize_base_url
-from .errors import ObjectRemovalError
-from .image_codec import MAX_RESULT_PIXELS
+from ..config import normalize_base_url
+from ..errors import ObjectRemovalError
+from ..imaging.codec import MAX_RESULT_PIXELS
 
 _HANDLE = re.compile(
     r"^modelslab:(\d{1,20}(?:,\d{1,20})*)@(\d{1,5})x(\d{1,5})"

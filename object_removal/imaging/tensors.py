@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from .errors import ObjectRemovalError
+from ..errors import ObjectRemovalError
 
 MASK_THRESHOLD = 0.5
 

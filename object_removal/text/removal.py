@@ -14,25 +14,25 @@ import time
 import numpy as np
 import torch
 
-from .clients.modelslab import INTERIOR_REMOVAL, UPLOAD_LIMIT_BYTES, JobStatus
-from .config import Settings, load_settings
-from .errors import JobTimeoutError, ObjectRemovalError, batch_item, naming_batch_item
-from .image_codec import decode_image
-from .job_handle import JobReference, parse_job_reference
-from .modelslab_jobs import ModelsLabJobs
-from .originals import OriginalStore
-from .polling import DeadlinePassed
-from .provider_limits import EncodedImage, encode_within_bytes
-from .run_context import RunContext, gather_all, run_blocking
-from .spending import Spend, check_budget, spend_for
-from .tensors import from_uint8, image_batch, to_uint8
-from .text_compositing import (
+from ..clients.modelslab import INTERIOR_REMOVAL, UPLOAD_LIMIT_BYTES, JobStatus
+from ..config import Settings, load_settings
+from ..errors import JobTimeoutError, ObjectRemovalError, batch_item, naming_batch_item
+from ..imaging.codec import decode_image
+from ..imaging.provider_limits import EncodedImage, encode_within_bytes
+from ..imaging.tensors import from_uint8, image_batch, to_uint8
+from ..jobs.modelslab import ModelsLabJobs
+from ..jobs.polling import DeadlinePassed
+from ..run_context import RunContext, gather_all, run_blocking
+from ..spending import Spend, check_budget, spend_for
+from ..stores.originals import OriginalStore
+from .compositing import (
     NO_ORIGINAL,
     TextResult,
     describe,
     keep_unchanged_pixels,
     without_original,
 )
+from .job_handle import JobReference, parse_job_reference
 
 # ModelsLab bills per image by plan, not in credits: runs are counted in paid jobs.
 CREDITS_PER_JOB = None

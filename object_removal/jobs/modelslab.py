@@ -15,15 +15,15 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-from .clients.keyed_http import NODE_DEADLINE, KeyedHttp
-from .clients.modelslab import JobStatus, ModelsLabClient, QueuedEndpoint
-from .concurrency import account_limit
-from .config import MODELSLAB_CEILING, MODELSLAB_START, Settings
-from .errors import ObjectRemovalError, ProviderError
-from .job_store import JobStore
+from ..clients.keyed_http import NODE_DEADLINE, KeyedHttp
+from ..clients.modelslab import JobStatus, ModelsLabClient, QueuedEndpoint
+from ..concurrency import account_limit
+from ..config import MODELSLAB_CEILING, MODELSLAB_START, Settings
+from ..errors import ObjectRemovalError, ProviderError
+from ..run_context import RunContext, run_blocking
+from ..stores.job_store import JobStore
+from ..stores.result_cache import ResultCache, request_key
 from .polling import DeadlinePassed, account_pacer, poll_until_settled
-from .result_cache import ResultCache, request_key
-from .run_context import RunContext, run_blocking
 
 
 class ModelsLabJobs:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-from .run_context import CANCEL_CHECK_SECONDS, RunContext
+from ..run_context import CANCEL_CHECK_SECONDS, RunContext
 
 MIN_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 15.0

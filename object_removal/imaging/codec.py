@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-from .errors import ObjectRemovalError
+from ..errors import ObjectRemovalError
 
 # Results come from the network: refuse absurd sizes before decoding them. No
 # provider answers more than about 16 megapixels (AILabTools' inputs are under

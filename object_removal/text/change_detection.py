@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .compositing import grow_mask
+from ..imaging.compositing import grow_mask
 from .mask_regions import drop_small_regions, fill_holes
 
 # A change covering more than this share of the picture is no local removal.

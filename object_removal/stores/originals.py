@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ObjectRemovalError
-from .image_codec import decode_image, encode_png
+from ..errors import ObjectRemovalError
+from ..imaging.codec import decode_image, encode_png
 from .result_cache import ResultCache, request_key
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import compositing
+from ..imaging import compositing
+from ..imaging.codec import resize_mask, resize_rgb, resize_rgb_region
+from ..imaging.tensors import from_uint8, to_uint8
 from .change_detection import detect_change
-from .image_codec import resize_mask, resize_rgb, resize_rgb_region
-from .tensors import from_uint8, to_uint8
 
 COMPOSITED = "composited"
 WHOLE = "whole"  # changed almost everywhere: the provider's whole picture

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ObjectRemovalError
-from .image_codec import encode_jpeg, encode_png, resize_rgb
+from ..errors import ObjectRemovalError
+from .codec import encode_jpeg, encode_png, resize_rgb
 
 # "5 MB" is read as the smaller of 5,000,000 and 5 MiB.
 FIVE_MB = 5_000_000

@@ -21,11 +21,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from .compositing import Feather, blend_into, default_feather, feather
-from .config import Settings, load_settings
-from .errors import batch_item, naming_batch_item
-from .mask_parameters import MaskInputs
-from .providers.base import (
+from ..config import Settings, load_settings
+from ..errors import batch_item, naming_batch_item
+from ..imaging.compositing import Feather, blend_into, default_feather, feather
+from ..imaging.tensors import (
+    binary_mask,
+    from_uint8,
+    image_batch,
+    mask_batch,
+    pair_batches,
+    to_uint8,
+)
+from ..providers.base import (
     Filled,
     FillProvider,
     FillRequest,
@@ -33,10 +40,10 @@ from .providers.base import (
     ProviderSpec,
     outcome_of,
 )
-from .providers.registry import provider_spec
-from .run_context import RunContext, gather_all, run_blocking
-from .spending import Spend, check_budget, spend_for
-from .tensors import binary_mask, from_uint8, image_batch, mask_batch, pair_batches, to_uint8
+from ..providers.registry import provider_spec
+from ..run_context import RunContext, gather_all, run_blocking
+from ..spending import Spend, check_budget, spend_for
+from .parameters import MaskInputs
 
 
 @dataclass(frozen=True, kw_only=True)

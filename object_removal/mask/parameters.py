@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .errors import ObjectRemovalError
+from ..errors import ObjectRemovalError
 
 
 @dataclass(frozen=True, kw_only=True)

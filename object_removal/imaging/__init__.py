@@ -1,0 +1,1 @@
+"""Pure picture work: tensors, codecs, provider size limits, compositing."""

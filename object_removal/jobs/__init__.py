@@ -1,0 +1,1 @@
+"""ModelsLab's queued jobs: submit or resume, poll, collect."""

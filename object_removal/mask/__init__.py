@@ -1,0 +1,1 @@
+"""Mask removal: MaskObjectRemove's parameters and its job."""

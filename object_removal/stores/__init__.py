@@ -1,0 +1,1 @@
+"""Work already paid for, kept on disk: atomic files, results, jobs, originals."""

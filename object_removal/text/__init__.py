@@ -1,0 +1,1 @@
+"""Text removal: the interior job per image, compositing its re-render, the handle."""
