@@ -30,11 +30,17 @@ class ControlTarget(Protocol):
 
     def requests(self, endpoint: str | None = None) -> list[RecordedRequest]: ...
 
+    def release(self, endpoint: str | None = None) -> int: ...
+
+    def held(self, endpoint: str | None = None) -> int: ...
+
+    def jobs_created(self, key: str | None = None) -> int: ...
+
     def redact(self, text: str) -> str: ...
 
 
 def handle_control(request: RecordedRequest, target: ControlTarget) -> Reply:
-    """POST script / behaviour / reset, GET requests / behaviour."""
+    """POST script / behaviour / reset / release, GET requests / behaviour / held / jobs."""
     route = urlsplit(request.path).path[len(CONTROL_PREFIX) :].strip("/")
     action = (request.method, route)
     if action == ("POST", "script"):
@@ -52,6 +58,24 @@ def handle_control(request: RecordedRequest, target: ControlTarget) -> Reply:
     if action == ("POST", "reset"):
         target.reset()
         return json_reply({"ok": True})
+    if action == ("POST", "release"):
+        body = request.json if isinstance(request.json, dict) else {}
+        endpoint = body.get("endpoint")
+        if endpoint is not None and not isinstance(endpoint, str):
+            return _bad('"endpoint" must be an endpoint name, or left out for all')
+        try:
+            return json_reply({"ok": True, "released": target.release(endpoint)})
+        except ValueError as exc:
+            return _bad(str(exc))
+    if action == ("GET", "held"):
+        wanted = parse_qs(urlsplit(request.path).query).get("endpoint", [None])[0]
+        try:
+            return json_reply({"ok": True, "held": target.held(wanted)})
+        except ValueError as exc:
+            return _bad(str(exc))
+    if action == ("GET", "jobs"):
+        # How many, never whose: keys are never part of an answer here.
+        return json_reply({"ok": True, "created": target.jobs_created()})
     if action == ("GET", "requests"):
         wanted = parse_qs(urlsplit(request.path).query).get("endpoint", [None])[0]
         try:
