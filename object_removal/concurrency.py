@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from .errors import Cancelled
-from .run_context import RunContext
+from .run_context import CancelSignal, RunContext
 
 # A second refusal this soon after a decrease is the same crowding, not a new one.
 DECREASE_SPACING_SECONDS = 1.0
@@ -84,7 +84,7 @@ class AdaptiveLimit:
                 self._condition.notify_all()
 
     @contextmanager
-    def hold(self, cancel: threading.Event | None = None) -> Iterator[None]:
+    def hold(self, cancel: CancelSignal | None = None) -> Iterator[None]:
         """A slot for the duration of the block, waited for in this (worker) thread."""
         with self._condition:
             while self._in_flight >= int(self._limit):

@@ -47,6 +47,19 @@ def test_comfyui_cancel_is_seen_without_clearing_it(fake_comfy):
     assert fake_comfy.interrupted["value"]  # still set for other waiting nodes
 
 
+def test_worker_threads_see_comfyuis_cancel_before_the_event_loop_does(fake_comfy):
+    """A thread about to send the next request (a billed submit after an upload) must not
+    wait for the event loop's next check to learn of Cancel."""
+    ctx = ComfyRunContext("7")
+    signal = ctx.cancel_signal
+    assert not signal.is_set() and not signal.wait(0.01)
+    fake_comfy.interrupted["value"] = True  # Cancel pressed; nobody has raised yet
+    assert signal.is_set() and signal.wait(10)
+    assert ctx.cancel_event.is_set()
+    fake_comfy.interrupted["value"] = False  # ComfyUI clears it for its next prompt ...
+    assert signal.is_set()  # ... and this run's threads still know they were cancelled
+
+
 def test_status_goes_only_to_the_browser_that_queued(fake_comfy):
     fake_comfy.server.last_prompt_id = "run-2"
     ComfyRunContext("7").status("queued", job="modelslab:1@2x3")

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ..config import is_loopback_host
-from ..errors import ObjectRemovalError, ProviderError
+from ..errors import Cancelled, ObjectRemovalError, ProviderError
 from .bounded_http import DeadlinePassed, HttpReply, ReplyTooLarge, UnreadableEncoding, send
 from .keyed_http import KeyedHttp
 from .retry import RetryPolicy, call_with_retries, cancellable_wait
@@ -46,6 +46,8 @@ def download_result(
     deadline = own_deadline if http.deadline is None else min(own_deadline, http.deadline)
 
     def attempt() -> bytes:
+        if http.cancel is not None and http.cancel.is_set():
+            raise Cancelled("cancelled")  # nothing more is sent after Cancel
         link = url
         for _ in range(MAX_REDIRECTS + 1):
             host = _checked_host(link, provider, http.key, local_origin)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -31,6 +30,7 @@ import requests
 from ..concurrency import AdaptiveLimit
 from ..config import ProviderConfig
 from ..errors import Cancelled, ObjectRemovalError, ProviderError, redact
+from ..run_context import CancelSignal
 from .bounded_http import DeadlinePassed, HttpReply, ReplyTooLarge, UnreadableEncoding, send
 from .retry import RetryPolicy, call_with_retries, cancellable_wait, failed_before_sending
 
@@ -61,7 +61,7 @@ class KeyedHttp:
         config: ProviderConfig,
         *,
         timeouts: Timeouts = Timeouts(),
-        cancel: threading.Event | None = None,
+        cancel: CancelSignal | None = None,
         deadline: float | None = None,
         rng: random.Random | None = None,
         on_retry: RetryHook | None = None,
@@ -96,7 +96,10 @@ class KeyedHttp:
         """POST to `path` on the configured origin; `parse` the reply; retry what is safe.
 
         `paid`: the call itself is billed (or creates a billed job), so it is re-sent
-        only after a failure that certainly did not bill (not sent, or refused).
+        only after a failure that certainly did not bill (not sent, or refused); and
+        once sent, its reply is read to the call's own limit even past the node's
+        deadline, so that what was bought is known (the node stops waiting at its
+        deadline, not the thread that reads the reply).
         `limit`: the account's adaptive limit, told of refusals and successes; with
         `hold`, each attempt also waits for a slot of it.
         """
@@ -107,7 +110,7 @@ class KeyedHttp:
                 raise Cancelled("cancelled")
             with limit.hold(self.cancel) if limit is not None and hold else nullcontext():
                 try:
-                    result = self._exchange(url, what, parse, request_args)
+                    result = self._exchange(url, what, parse, request_args, paid)
                 except ProviderError as exc:
                     if limit is not None and exc.rate_limited:
                         limit.refused()
@@ -141,9 +144,10 @@ class KeyedHttp:
             raise
 
     def _exchange(
-        self, url: str, what: str, parse: Callable[[HttpReply], T], request_args: dict[str, Any]
+        self, url: str, what: str, parse: Callable[[HttpReply], T], request_args: dict[str, Any],
+        paid: bool,
     ) -> T:
-        reply = self._send(url, what, request_args)
+        reply = self._send(url, what, request_args, paid)
         if 300 <= reply.status < 400:
             raise ProviderError(
                 f"{self.provider} {what}: answered with a redirect (HTTP {reply.status}); "
@@ -153,9 +157,12 @@ class KeyedHttp:
             )
         return parse(reply)
 
-    def _send(self, url: str, what: str, request_args: dict[str, Any]) -> HttpReply:
+    def _send(self, url: str, what: str, request_args: dict[str, Any], paid: bool
+              ) -> HttpReply:
         own_deadline = time.monotonic() + self.timeouts.total
-        deadline = own_deadline if self.deadline is None else min(own_deadline, self.deadline)
+        deadline = own_deadline
+        if self.deadline is not None and not paid:
+            deadline = min(own_deadline, self.deadline)
         try:
             return send(
                 "POST", url, deadline=deadline, max_bytes=self._max_reply_bytes,
