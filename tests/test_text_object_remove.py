@@ -138,6 +138,25 @@ def test_queueing_the_same_job_again_resumes_it_without_a_second_bill(settings, 
     assert len(emulator.requests("ml_upload")) == 1
 
 
+def test_after_switching_accounts_the_other_accounts_job_is_not_resumed(
+        settings, emulator, monkeypatch):
+    """A job belongs to the account that paid for it: another key can neither read it nor
+    be told it was paid for."""
+    emulator.behaviour.job_seconds = 0
+    image = image_tensor(photo_with_object(80, 100, seed=8))
+    _, job, _ = text_remove(image)
+    first = parse_job_reference(job, settings.modelslab.base_url).job_ids[0]
+    monkeypatch.setenv("MODELSLAB_API_KEY", AILAB_KEY)  # another account the emulator knows
+    result, _, mask = text_remove(image)
+    assert_removed(result, image, mask)
+    assert [r.key for r in emulator.requests("ml_submit")] == [MODELSLAB_KEY, AILAB_KEY]
+    assert not any(r.key == AILAB_KEY and r.path.endswith(f"/{first}")
+                   for r in emulator.requests("ml_fetch"))
+    monkeypatch.setenv("MODELSLAB_API_KEY", MODELSLAB_KEY)
+    text_remove(image)  # back on the first account: its job is resumed, not paid again
+    assert len(emulator.requests("ml_submit")) == 2
+
+
 def test_a_failed_job_is_not_resumed(settings, emulator):
     emulator.behaviour.job_outcome = "failed"
     emulator.behaviour.job_seconds = 0

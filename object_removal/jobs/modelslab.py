@@ -75,8 +75,9 @@ class ModelsLabJobs:
         return self._settings.modelslab.base_url
 
     def fingerprint(self, *asked: bytes | str) -> str:
-        """What identifies a job: where it goes and everything that was asked."""
-        return request_key(self.origin, self.endpoint.submit_path, *asked)
+        """What identifies a job: where it goes, whose account pays (a hash of the key,
+        never the key: one account cannot read another's jobs), and everything asked."""
+        return request_key(self.origin, self.queue_account, self.endpoint.submit_path, *asked)
 
     def queue_slot(self) -> AbstractAsyncContextManager[None]:
         """Held while a job of this account is queued or processing: one slot of the
