@@ -339,3 +339,35 @@ def test_when_the_original_is_gone_fetch_result_says_so(settings, emulator):
     assert torch.equal(result[0], from_uint8(resize_rgb(provider_picture(image), 210, 150)))
     assert not mask.any()
     assert "the original is no longer kept" in lines[-1]
+
+
+def test_encoding_decoding_and_hashing_run_off_the_event_loop(settings, emulator,
+                                                              monkeypatch):
+    """ComfyUI's server answers on the event loop: a batch's PNGs and hashes are made in a
+    worker thread (the mechanism, not a timing)."""
+    from object_removal.jobs import modelslab as jobs_module
+    from object_removal.stores import originals as originals_module
+    from object_removal.text import removal as removal_module
+
+    threads: dict[str, set[int]] = {}
+
+    def watched(module, name):
+        original = getattr(module, name)
+
+        def call(*args, **kwargs):
+            threads.setdefault(name, set()).add(threading.get_ident())
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    watched(removal_module, "encode_within_bytes")
+    watched(removal_module, "decode_image")
+    watched(jobs_module, "request_key")
+    watched(originals_module, "request_key")
+    emulator.behaviour.job_seconds = 0
+    loop_thread = threading.get_ident()  # asyncio.run runs the loop in this thread
+    images = image_tensor(photo_with_object(90, 120, 1), photo_with_object(90, 120, 2))
+    run(remove_by_text(images, "sofa", wait=True, timeout=60, ctx=RunContext(),
+                       settings=settings))
+    assert set(threads) == {"encode_within_bytes", "decode_image", "request_key"}
+    assert all(loop_thread not in used for used in threads.values()), threads

@@ -243,9 +243,9 @@ class ModelsLabJobs:
         A `status` without output links stands for a job whose result is kept already.
         """
         job_id = status.job_id
-        key = self._result_key(job_id) if job_id else None
 
         def load() -> bytes:
+            key = self._result_key(job_id) if job_id else None
             data = self._results.get(key) if key else None
             if data is None:
                 finished = status

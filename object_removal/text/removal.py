@@ -66,10 +66,12 @@ async def remove_by_text(
     deadline = _deadline(timeout)
     count, height, width = images.shape[0], images.shape[1], images.shape[2]
 
-    # Everything that can fail locally fails before the first paid call.
+    # Everything that can fail locally fails before the first paid call. Encoding and
+    # hashing a batch takes long: a worker thread does it, the event loop stays free.
     settings = settings or load_settings()
     jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
-    pixels, uploads, fingerprints, planned = _uploads(images, name, jobs)
+    pixels, uploads, fingerprints, planned = await run_blocking(
+        ctx, lambda: _uploads(images, name, jobs))
     to_resume = planned.reused
     check_budget(planned, settings.budget, "ModelsLab")
     originals = OriginalStore(settings.cache_dir)
