@@ -117,3 +117,31 @@ def test_originals_are_bounded_on_disk(tmp_path):
     assert store.keep(pictures[2]) == identities[2]
     store.keep(pictures[0])
     assert [store.load(i) is not None for i in identities] == [True, False, True, False]
+
+
+def test_a_kept_file_reaches_the_disk_before_its_rename_and_the_rename_after(
+        tmp_path, monkeypatch):
+    """What the pack keeps survives a power cut: the file's data is synced before it takes
+    the name, and the folder (which holds the name) after. Checked by the calls made."""
+    from object_removal.stores.atomic_files import write_atomically
+
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor):
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def replace(source, target):
+        calls.append(("replace", str(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "kept" / "result.png"
+    write_atomically(target, b"paid-for bytes")
+    assert target.read_bytes() == b"paid-for bytes"
+    (synced_file, temporary), renamed, synced_folder = calls
+    assert synced_file == "fsync" and temporary.startswith(str(target.parent / ".tmp-"))
+    assert renamed == ("replace", str(target))
+    assert synced_folder == ("fsync", str(target.parent))
