@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from ..concurrency import AdaptiveLimit
+from ..concurrency import AccountLimit
 from ..config import ProviderConfig
 from ..errors import Cancelled, ObjectRemovalError, ProviderError, redact
 from ..run_context import CancelSignal
@@ -89,7 +89,7 @@ class KeyedHttp:
         parse: Callable[[HttpReply], T],
         paid: bool,
         policy: RetryPolicy,
-        limit: AdaptiveLimit | None = None,
+        limit: AccountLimit | None = None,
         hold: bool = True,
         **request_args: Any,
     ) -> T:
@@ -100,23 +100,24 @@ class KeyedHttp:
         once sent, its reply is read to the call's own limit even past the node's
         deadline, so that what was bought is known (the node stops waiting at its
         deadline, not the thread that reads the reply).
-        `limit`: the account's adaptive limit, told of refusals and successes; with
-        `hold`, each attempt also waits for a slot of it.
+        `limit`: the account's learnt limit, told of refusals and successes; with
+        `hold`, each attempt also waits for a slot of it (else the caller holds one).
         """
         url = self.config.base_url + path
+        call = limit.call() if limit is not None else None
 
         def attempt() -> T:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled("cancelled")
-            with limit.hold(self.cancel) if limit is not None and hold else nullcontext():
+            with call.attempt(hold=hold, cancel=self.cancel) if call else nullcontext():
                 try:
                     result = self._exchange(url, what, parse, request_args, paid)
                 except ProviderError as exc:
-                    if limit is not None and exc.rate_limited:
-                        limit.refused()
+                    if call is not None and exc.rate_limited:
+                        call.refused()
                     raise
-            if limit is not None:
-                limit.succeeded()
+                if call is not None:
+                    call.succeeded()
             return result
 
         def should_retry(exc: Exception) -> bool:
@@ -142,6 +143,9 @@ class KeyedHttp:
         except ObjectRemovalError as exc:
             exc.args = (redact(str(exc), [self.key]),)
             raise
+        finally:
+            if call is not None:
+                call.done()
 
     def _exchange(
         self, url: str, what: str, parse: Callable[[HttpReply], T], request_args: dict[str, Any],
