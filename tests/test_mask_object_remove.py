@@ -181,12 +181,32 @@ def test_identical_requests_are_paid_once_even_across_runs(settings, emulator):
     assert torch.equal(again, first)
 
 
-def test_a_random_seed_is_never_served_from_the_cache(settings, emulator):
+PAID_ENDPOINTS = {"ailab": "ailab", "ailab-basic": "ailab_basic", "ailab-pro": "ailab_pro",
+                  "modelslab": "ml_mask_submit"}
+
+
+@pytest.mark.parametrize("provider", sorted(PAID_ENDPOINTS))
+def test_a_random_seed_is_never_served_from_the_cache(settings, emulator, provider):
+    emulator.behaviour.job_seconds = 0
     image = image_tensor(photo_like(80, 80))
     mask = disc_mask(80, 80, 40, 40, 8)
-    remove(image, mask, seed=-1)
-    remove(image, mask, seed=-1)
-    assert len(emulator.requests("ailab")) == 2
+    remove(image, mask, provider=provider, seed=-1)
+    remove(image, mask, provider=provider, seed=-1)
+    assert len(emulator.requests(PAID_ENDPOINTS[provider])) == 2
+    remove(image, mask, provider=provider, seed=5)
+    remove(image, mask, provider=provider, seed=5)
+    assert len(emulator.requests(PAID_ENDPOINTS[provider])) == 3  # a fixed seed: kept
+
+
+def test_the_node_tells_comfyui_a_random_seed_changes_its_output():
+    """ComfyUI answers from its own cache while IS_CHANGED returns the same as before."""
+    changed = MaskObjectRemove.IS_CHANGED
+    assert changed(seed=-1) != changed(seed=-1)
+    assert changed(seed=5) == changed(seed=5) == changed(seed=0)
+    assert changed(seed=None) == changed(seed=None)  # a linked seed: ComfyUI's cache holds
+    # ComfyUI passes every widget it has, and links as None.
+    assert changed(**{**DEFAULTS, "seed": 5, "image": None, "mask": None,
+                      "unique_id": "3"}) == changed(seed=5)
 
 
 def test_a_rate_limited_first_answer_is_retried(settings, emulator):
