@@ -52,7 +52,7 @@ def test_a_batch_meets_a_concurrency_refusal_and_shows_its_cost(comfy, emulator)
     listener = MessageListener(comfy.url, client_id)
     try:
         entry = comfy.run(workflow, client_id=client_id)
-        assert entry["status"]["status_str"] == "success", entry["status"]
+        comfy.assert_success(entry)
         done = listener.wait_for(STATUS, lambda data: "done" in data["text"])
     finally:
         listener.close()
@@ -102,8 +102,7 @@ def test_local_provider_says_which_backend_ran(comfy, emulator):
         for provider, label in (("local", "PatchMatch"), ("local-patchmatch", "PatchMatch")):
             workflow = mask_workflow(name, provider=provider, dilate_size=4, seed=41)
             entry = comfy.run(workflow, client_id=client_id)
-            last_message = entry["status"]["messages"][-1][1]
-            assert entry["status"]["status_str"] == "success", last_message
+            comfy.assert_success(entry)
             ((pixels, _),) = comfy.images(entry)
             far = far_pixels(hole, 4 + 2 + 3)
             assert np.array_equal(pixels[far], rgb[far])
@@ -141,7 +140,7 @@ def test_a_model_in_models_inpaint_is_used_and_named(comfy, emulator):
     try:
         entry = comfy.run(mask_workflow(name, provider="local-migan", dilate_size=4, seed=42),
                           client_id=client_id)
-        assert entry["status"]["status_str"] == "success", entry["status"]
+        comfy.assert_success(entry)
         ((pixels, _),) = comfy.images(entry)
         inner = ~grow_mask(torch.from_numpy(~hole), 4).numpy()  # away from the feathered rim
         assert (np.abs(pixels[inner].astype(int) - 128) <= 1).all()

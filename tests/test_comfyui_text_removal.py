@@ -33,7 +33,7 @@ def test_text_removal_end_to_end(comfy, emulator, wait):
     rgb = photo_with_object(240, 320, seed=5)
     name = comfy.upload(f"text_{wait}.png", Image.fromarray(rgb))
     entry = comfy.run(text_workflow(name, wait, object_name=f"ball {wait}"))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     (pixels,), (mask_pixels,) = comfy.images_of(entry, "3"), comfy.images_of(entry, "6")
     assert pixels.shape == rgb.shape == mask_pixels.shape
     figures = removal_figures(pixels, mask_pixels, rgb, emulator)
@@ -56,7 +56,7 @@ def test_a_2000x1500_text_removal_keeps_every_pixel_outside_its_mask(comfy, emul
     name = comfy.upload("text_2000x1500.png", Image.fromarray(rgb))
     entry = comfy.run(text_workflow(name, True, object_name="the sofa", composite=True),
                       timeout=240)
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     (pixels,), (mask_pixels,) = comfy.images_of(entry, "3"), comfy.images_of(entry, "6")
     assert pixels.shape == (1500, 2000, 3) and mask_pixels.shape == (1500, 2000, 3)
     assert set(np.unique(mask_pixels)) <= {0, 255}
@@ -73,7 +73,7 @@ def test_a_2000x1500_text_removal_keeps_every_pixel_outside_its_mask(comfy, emul
     # The same job with composite off: the provider's whole picture, resized (as before).
     off = comfy.run(text_workflow(name, True, object_name="the sofa", composite=False),
                     timeout=240)
-    assert off.get("status", {}).get("status_str") == "success", off["status"]
+    comfy.assert_success(off)
     (whole,), (off_mask,) = comfy.images_of(off, "3"), comfy.images_of(off, "6")
     provider = emulated_text_removal(uploaded_picture(emulator))
     expected = np.asarray(Image.fromarray(provider).resize((2000, 1500),
@@ -92,7 +92,7 @@ def test_a_prompt_saved_without_composite_runs_with_it_on(comfy, emulator):
         workflow = text_workflow(name, wait, object_name=f"old prompt {wait}")
         assert all("composite" not in node["inputs"] for node in workflow.values())
         entry = comfy.run(workflow)
-        assert entry["status"]["status_str"] == "success", entry["status"]
+        comfy.assert_success(entry)
         (pixels,), (mask_pixels,) = comfy.images_of(entry, "3"), comfy.images_of(entry, "6")
         figures = removal_figures(pixels, mask_pixels, rgb, emulator)
         assert figures["changed_outside_mask"] == 0 and figures["coverage"] >= 0.95
@@ -140,7 +140,7 @@ def test_two_jobs_run_side_by_side(comfy, emulator, record_property):
         workflow[f"{n}3"] = {"class_type": "SaveImage",
                              "inputs": {"images": [f"{n}2", 0], "filename_prefix": f"side{n}"}}
     entry = comfy.run(workflow)
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     assert len(comfy.images(entry)) == 2
     record_property("side_by_side_seconds", round(entry["elapsed"], 2))
     print(f"two 3 s jobs, submitted and collected in one prompt: {entry['elapsed']:.2f} s")
@@ -175,7 +175,7 @@ def test_no_key_in_saved_pngs_history_or_log(comfy, emulator):
     picture, _, _ = scene()
     name = comfy.upload("secrets.png", picture)
     entry = comfy.run(mask_workflow(name, seed=21))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     wrong = "another-wrong-key-for-the-log"
     comfy.write_keys(ailab=wrong)
     failed = comfy.run(mask_workflow(name, seed=22))
