@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 
 import pytest
-from comfyui_harness import REPO, SCRIPTS, Comfy, Target, _INSTALLED
+from comfyui_harness import _INSTALLED, REPO, SCRIPTS, Comfy, Target
 
 
 def fake_comfyui(tmp_path, pip_exit: int):
