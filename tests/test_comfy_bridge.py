@@ -1,5 +1,7 @@
-"""The ComfyUI bridge with stand-ins for ComfyUI's modules (the real server is
-exercised by test_comfyui_integration.py): interrupt, status, version warning."""
+"""The ComfyUI bridge with stand-ins for ComfyUI's modules: interrupt, status, version
+warning. The real servers are exercised by the test_comfyui_*.py files (Cancel in
+test_comfyui_text_removal.py and test_comfyui_promises.py, status lines in
+test_comfyui_front_end.py)."""
 
 import logging
 import sys

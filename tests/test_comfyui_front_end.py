@@ -1,7 +1,9 @@
 """What the pack gives ComfyUI's front end, in real ComfyUI servers: search words, help
 pages, locales, which providers have a key, and status lines that belong to their run.
 
-The browser side (js/) is checked in headless Chromium by scripts/check_front_end.mjs.
+What the browser draws from these (js/) is not checked here: scripts/check_frontend.mjs
+and scripts/front_end_tour.mjs drive the real front end in headless Chromium, run by hand
+(they need Chromium and playwright-core); CI does not run them.
 """
 
 from __future__ import annotations

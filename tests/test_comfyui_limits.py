@@ -37,7 +37,8 @@ def test_a_trickling_provider_ends_the_node_at_its_timeout(comfy, emulator):
     message = error["exception_message"]
     assert "Text Object Remove" in message and "still processing after 6 s" in message
     assert "modelslab:" in message  # the handle, to collect it later
-    assert entry["elapsed"] < 6 + 2 + 1  # +1: this test's own polling of /history
+    # (Ignoring the deadline, the run would wait out the 120 s job and the trickles,
+    # past comfy.run's own limit; how soon it ends is the benchmark's figure.)
     assert comfy.alive()
 
 
@@ -86,7 +87,6 @@ def test_a_handle_claiming_a_huge_size_is_refused_with_nothing_sent(comfy, emula
     assert "Fetch Result" in message and "16384x16384 pixels" in message
     assert "nothing was sent or allocated" in message
     assert emulator.requests() == []
-    assert entry["elapsed"] < 5
     assert comfy.alive()
 
 
