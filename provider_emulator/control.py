@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -100,13 +101,16 @@ def _script(request: RecordedRequest, target: ControlTarget) -> Reply:
 
 
 def _summary(request: RecordedRequest, target: ControlTarget) -> dict[str, Any]:
-    # Never the key itself: the path is redacted too, in case a client put it there.
+    # Never the key itself: the path is redacted too, in case a client put it there. Files
+    # are named by a hash, so another process can tell which picture a call carried.
     return {
         "endpoint": request.endpoint,
         "method": request.method,
         "path": target.redact(request.path),
         "key_present": request.key is not None,
         "time": request.time,
+        "files": {name: hashlib.sha256(part.data).hexdigest()[:16]
+                  for name, part in request.files.items()},
     }
 
 

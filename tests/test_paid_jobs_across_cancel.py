@@ -277,3 +277,37 @@ def test_the_command_line_keeps_a_job_whose_answer_comes_after_its_timeout(
     command[command.index("--timeout") + 1] = "30"
     assert cli.main(command) == 0, capsys.readouterr().err
     assert emulator.jobs_created() == 1 and (tmp_path / "out.png").is_file()
+
+
+def test_after_a_restart_paid_work_is_collected_not_paid_again(settings, emulator, tmp_path):
+    """Two processes in turn, as ComfyUI before and after a restart: the second finds the
+    job and the result the first paid for on disk."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from support import PACK_DIR, photo_like
+
+    photo, mask = tmp_path / "photo.png", tmp_path / "mask.png"
+    Image.fromarray(photo_with_object(64, 80, seed=21)).save(photo)
+    Image.fromarray(photo_like(64, 80, seed=22)).save(tmp_path / "other.png")
+    Image.fromarray((disc_mask(64, 80, 30, 34, 9).numpy() * 255).astype("uint8")).save(mask)
+    environment = {**os.environ}  # the test's settings: the emulator, its keys, the cache
+
+    def command(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(PACK_DIR / "remove_objects.py"), *args],
+                              env=environment, capture_output=True, text=True, timeout=120)
+
+    emulator.behaviour.job_seconds = 3
+    by_name = ["modelslab", str(photo), "--object", "sofa", "-o", str(tmp_path / "a.png")]
+    assert command(*by_name, "--timeout", "1").returncode == 1  # it outlived the wait
+    by_mask = ["ailab", str(tmp_path / "other.png"), "--mask", str(mask), "-o",
+               str(tmp_path / "b.png")]
+    assert command(*by_mask).returncode == 0
+    emulator.behaviour.job_seconds = 0
+    second = command(*by_name, "--timeout", "30", "--overwrite")
+    assert second.returncode == 0, second.stderr
+    assert command(*by_mask, "--overwrite").returncode == 0
+    assert emulator.jobs_created() == 1 and len(emulator.requests("ailab")) == 1
