@@ -212,6 +212,7 @@ def test_a_submit_answered_after_the_deadline_is_kept_and_collected(
         run.result()
     if path.name == "text":
         assert "may exist and be billed" in str(timed_out.value)
+        assert "modelslab:@" not in str(timed_out.value)  # no handle without a job id
     assert emulator.held(path.submit) == 1  # the node stopped waiting; the answer comes later
     emulator.release()
     until(lambda: not (workers() - before), "the submit's thread ends")

@@ -72,9 +72,10 @@ def _run(args: argparse.Namespace) -> int:
     except JobTimeoutError as exc:
         # The nodes' advice (FetchResult, queueing the workflow again) is not the CLI's.
         print(f"error: {_clean(exc.situation)}", file=sys.stderr)
-        print(f"Collect it later with: python remove_objects.py {COLLECT} {exc.handle} -o "
-              "result.png (or run the same command again: it resumes the same job, at no "
-              "extra cost)", file=sys.stderr)
+        if exc.handle:
+            print(f"Collect it later with: python remove_objects.py {COLLECT} {exc.handle} -o "
+                  "result.png (or run the same command again: it resumes the same job, at no "
+                  "extra cost)", file=sys.stderr)
         return 1
     except ObjectRemovalError as exc:
         print(f"error: {_clean(exc)}", file=sys.stderr)

@@ -220,7 +220,9 @@ def send(
                 body = _read_capped(response, max_bytes)
                 return HttpReply(response.status_code, response.headers, body)
     except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
-        if watch.expired:
+        # The socket's own timeout (never longer than what was left) may fire a moment
+        # before the watch: past the deadline, it is the deadline either way.
+        if watch.expired or time.monotonic() >= deadline:
             raise DeadlinePassed(connected=watch.connected) from None
         # The body is read from the raw stream, whose errors requests does not wrap: name
         # them as requests would, so callers see one family of transport errors.

@@ -124,6 +124,10 @@ async def remove_by_text(
         results = await gather_all([one(i) for i in range(count)])
     except DeadlinePassed:
         unanswered = jobs.unanswered_note()
+        if not any(job_ids):  # no job id known yet: nothing for FetchResult to collect
+            situation = f"ModelsLab did not answer within {timeout:g} s." + _also(unanswered)
+            ctx.status(situation, state="pending")
+            raise JobTimeoutError(situation, handle="", situation=situation) from None
         ctx.status(f"still processing; collect later: {handle()}" + _also(unanswered),
                    job=handle(), state="pending")
         situation = f"ModelsLab job(s) still processing after {timeout:g} s."
