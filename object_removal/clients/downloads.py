@@ -86,7 +86,7 @@ def download_result(
 
 def _own_local_addresses(origin: str, resolver: Resolver) -> list[str]:
     """The addresses of the provider's own origin when it is on this machine (the
-    emulator): the only local addresses its links may reach. None for any other."""
+    emulator): the only local addresses its links may reach. None for any other origin."""
     parts = urlsplit(origin)
     host = parts.hostname or ""
     if not is_loopback_host(host):
@@ -117,11 +117,12 @@ def _checked_link(url: str, provider: str, key: str, own: list[str], resolver: R
     host = parts.hostname.lower()
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = resolver(host, port)
     except ValueError:
         raise ProviderError(f"{provider} gave a result link with an invalid port; nothing "
                             "was downloaded.", provider=provider) from None
-    except OSError as exc:
+    try:
+        addresses = resolver(host, port)
+    except (OSError, UnicodeError) as exc:
         raise ProviderError(
             f"could not resolve the host of the result link ({host}): {type(exc).__name__}.",
             provider=provider, retryable=True,
