@@ -21,6 +21,8 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,9 +233,8 @@ def emulator_process():
         yield emulator
 
 
-@pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
-def comfy(request, emulator_process, tmp_path_factory):
-    target: Target = request.param
+def ready_or_skip(target: Target) -> None:
+    """Skip (or, in CI, fail) a test whose ComfyUI is not set up."""
     missing = target.missing()
     if missing:
         message = f"real ComfyUI {target.version} not set up: {missing} (see " \
@@ -241,13 +242,20 @@ def comfy(request, emulator_process, tmp_path_factory):
         if REQUIRED:
             pytest.fail(message)
         pytest.skip(message)
-    work = tmp_path_factory.mktemp("comfy")
+
+
+@contextmanager
+def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
+                  **extra_env: str) -> Iterator[Comfy]:
+    """A ComfyUI server of `target` on a free port, its providers the emulator, its
+    config file and cache folder in `work`; stopped (and what the test left in its
+    folders removed) at the end."""
     port = _free_port()
     config = work / "config.ini"
     env = {
         **os.environ,
-        "AILAB_BASE_URL": emulator_process.api_url,
-        "MODELSLAB_BASE_URL": emulator_process.api_url,
+        "AILAB_BASE_URL": emulator.api_url,
+        "MODELSLAB_BASE_URL": emulator.api_url,
         "OBJECT_REMOVAL_CONFIG": str(config),
         "OBJECT_REMOVAL_CACHE_DIR": str(work / "cache"),
         "COMFY_DIR": str(target.directory),
@@ -256,8 +264,10 @@ def comfy(request, emulator_process, tmp_path_factory):
         "COMFY_PIDFILE": str(work / "comfy.pid"),
         "COMFY_PACK_NAME": PACK_NAME,
     }
-    for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY"):
+    # Keys come from the config file; a Redis only when the test gives one.
+    for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY", "OBJECT_REMOVAL_REDIS_URL"):
         env.pop(name, None)
+    env.update(extra_env)
     server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config, target.directory)
     server.write_keys()
     started = subprocess.run(["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)],
@@ -274,6 +284,14 @@ def comfy(request, emulator_process, tmp_path_factory):
             if (parent != target.directory / "output" and parent.is_dir()
                     and not any(parent.iterdir())):
                 parent.rmdir()  # a subfolder a filename_prefix made
+
+
+@pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
+def comfy(request, emulator_process, tmp_path_factory):
+    target: Target = request.param
+    ready_or_skip(target)
+    with running_comfy(target, emulator_process, tmp_path_factory.mktemp("comfy")) as server:
+        yield server
 
 
 @pytest.fixture

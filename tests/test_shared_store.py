@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import subprocess
 import sys
 import threading
@@ -497,3 +498,47 @@ def test_nothing_the_pack_wrote_to_redis_holds_a_key_password_or_setting(
                             "total", "tick", "job", "limit", "slots", "aside", "state",
                             "claim", "submit", "pay"} or (
                 len(part) >= 16 and all(c in "0123456789abcdef" for c in part)), key
+
+
+def tls_files(folder: Path) -> dict[str, Path]:
+    """A certificate authority and a certificate for 127.0.0.1 it signed (openssl)."""
+    files = {name: folder / f"{name}.pem" for name in ("ca", "ca_key", "cert", "key")}
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+            "/CN=object-removal test CA", "-keyout", str(files["ca_key"]),
+            "-out", str(files["ca"]))
+    request = folder / "cert.csr"
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", str(files["key"]), "-out", str(request))
+    extensions = folder / "san.cnf"
+    extensions.write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", str(request), "-CA", str(files["ca"]), "-CAkey",
+            str(files["ca_key"]), "-CAcreateserial", "-days", "1", "-extfile",
+            str(extensions), "-out", str(files["cert"]))
+    return files
+
+
+def test_rediss_with_a_password_shares_over_tls(settings, emulator, monkeypatch, tmp_path,
+                                                caplog):
+    redis_or_skip()
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl (the command) is not installed: no certificates for TLS")
+    server = RedisServer(tmp_path / "tls-redis", tls_files=tls_files(tmp_path)).start()
+    try:
+        monkeypatch.setenv("OBJECT_REMOVAL_REDIS_URL", server.url)
+        assert server.url.startswith("rediss://:pw-")
+        caplog.set_level(logging.WARNING)
+        images = image_tensor(photo_like(64, 80, seed=12))
+        masked_removal(images, RunContext())
+        monkeypatch.setenv("OBJECT_REMOVAL_CACHE_DIR", str(tmp_path / "another-worker"))
+        statuses: list[str] = []
+        masked_removal(images, RunContext(on_status=statuses.append))
+        assert "from cache" in statuses[-1] and len(emulator.requests("ailab")) == 1
+        assert "shared store" not in caplog.text + "".join(statuses)
+        assert any(key.startswith(KEY_PREFIX.encode() + b"result:")
+                   for key in server.everything())
+    finally:
+        server.stop()
