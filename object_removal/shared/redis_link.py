@@ -77,8 +77,16 @@ class RedisLink:
     def script(self, source: str, keys: Sequence[str], args: Sequence[Any],
                ctx: RunContext | None) -> Any:
         """A Lua script run atomically by Redis (sent once, then called by its hash)."""
-        return self.run(lambda client: self._registered(client, source)(keys=keys, args=args),
+        return self.run(lambda client: self.registered(client, source)(keys=keys, args=args),
                         ctx)
+
+    def registered(self, client: Any, source: str) -> Any:
+        """The script `source` for `client` (callable with keys, args and a pipeline)."""
+        with self._lock:
+            script = self._scripts.get(source)
+            if script is None:
+                script = self._scripts[source] = client.register_script(source)
+            return script
 
     def available(self) -> bool:
         """False while this worker rests from a failure (no call is made to find out)."""
@@ -131,13 +139,6 @@ class RedisLink:
             retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
             health_check_interval=30,
         )
-
-    def _registered(self, client: Any, source: str) -> Any:
-        with self._lock:
-            script = self._scripts.get(source)
-            if script is None:
-                script = self._scripts[source] = client.register_script(source)
-            return script
 
     def _failed(self, exc: Exception | None, ctx: RunContext | None) -> None:
         reason = self._reason(exc)

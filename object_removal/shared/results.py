@@ -14,39 +14,40 @@ Writing goes to both, so losing Redis loses nothing this worker kept.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..run_context import RunContext
 from ..stores.paying import ResultStore
 from .redis_link import KEY_PREFIX, RedisLink, SharedStoreDown
 
-# KEYS: entry, order (zset: name -> use tick), sizes (hash: name -> bytes), total, tick
-# ARGV: name, value, cap, entry key prefix. Returns how many entries were dropped, or
-# -1 if the value alone is over the cap (then nothing is kept).
-_PUT = """
-local size = string.len(ARGV[2])
-local cap = tonumber(ARGV[3])
-if size > cap then return -1 end
-local old = tonumber(redis.call('HGET', KEYS[3], ARGV[1])) or 0
-redis.call('SET', KEYS[1], ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[1], size)
-redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), ARGV[1])
-local total = redis.call('INCRBY', KEYS[4], size - old)
+# Run in one transaction right after the entry's SET (MULTI/EXEC: no other worker comes
+# between them), so the picture itself never passes through Lua.
+# KEYS: order (zset: name -> use tick), sizes (hash: name -> bytes), total, tick
+# ARGV: name, size, cap, entry key prefix. Returns how many entries were dropped.
+_INDEX_PUT = """
+local size = tonumber(ARGV[2])
+local old = tonumber(redis.call('HGET', KEYS[2], ARGV[1])) or 0
+redis.call('HSET', KEYS[2], ARGV[1], size)
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[4]), ARGV[1])
+local total = redis.call('INCRBY', KEYS[3], size - old)
 local dropped = 0
-while total > cap do
-  local oldest = redis.call('ZPOPMIN', KEYS[2])
+while total > tonumber(ARGV[3]) do
+  local oldest = redis.call('ZPOPMIN', KEYS[1])
   if #oldest == 0 then break end
-  local gone = tonumber(redis.call('HGET', KEYS[3], oldest[1])) or 0
-  redis.call('HDEL', KEYS[3], oldest[1])
+  local gone = tonumber(redis.call('HGET', KEYS[2], oldest[1])) or 0
+  redis.call('HDEL', KEYS[2], oldest[1])
   redis.call('DEL', ARGV[4] .. oldest[1])
-  total = redis.call('INCRBY', KEYS[4], -gone)
+  total = redis.call('INCRBY', KEYS[3], -gone)
   dropped = dropped + 1
 end
 return dropped
 """
 
-# The entry (ARGV[2] "1") or whether it exists ("0"), marked as just used. An entry
-# gone (flushed, or evicted by Redis' own policy) leaves the index; one the index lost
-# joins it again, so the count heals.
-_USE = """
+# Marks an entry as just used (1), or says it is gone (nil); run in one transaction with
+# the GET that reads it. An entry gone (flushed, or evicted by Redis' own policy) leaves
+# the index; one the index lost joins it again, so the count heals.
+# KEYS: entry, order, sizes, total, tick. ARGV: name.
+_INDEX_USE = """
 local size = redis.call('STRLEN', KEYS[1])
 local known = redis.call('HGET', KEYS[3], ARGV[1])
 if size == 0 then
@@ -62,7 +63,6 @@ if not known then
   redis.call('INCRBY', KEYS[4], size)
 end
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), ARGV[1])
-if ARGV[2] == '1' then return redis.call('GET', KEYS[1]) end
 return 1
 """
 
@@ -81,11 +81,11 @@ class SharedResults:
 
     def get(self, key: str) -> bytes | None:
         try:
-            data = self._use(key, read=True)
+            data = self._link.run(lambda client: self._use(client, key, read=True), self._ctx)
         except SharedStoreDown:
             return self._local.get(key)
         if data is not None:
-            return bytes(data)
+            return data
         data = self._local.get(key)
         if data is not None:  # paid here before Redis was set or while it was away
             self._shared_put(key, data)
@@ -96,7 +96,8 @@ class SharedResults:
         folder has it, so that a put shares it)."""
         local = self._local.touch(key)
         try:
-            return self._use(key, read=False) is not None
+            return self._link.run(lambda client: self._use(client, key, read=False),
+                                  self._ctx) is not None
         except SharedStoreDown:
             return local
 
@@ -113,19 +114,38 @@ class SharedResults:
         self._shared_put(key, data)
 
     def _shared_put(self, key: str, data: bytes) -> None:
+        if len(data) > self._max_bytes:
+            return  # alone over the cap: kept on this worker only
+
+        def put(client: Any) -> None:
+            transaction = client.pipeline(transaction=True)
+            transaction.set(self._entry(key), data)
+            self._link.registered(client, _INDEX_PUT)(
+                keys=self._keys(), args=[key, len(data), self._max_bytes,
+                                             self._prefix + "entry:"], client=transaction)
+            transaction.execute()
+
         try:
-            self._link.script(_PUT, self._keys(key),
-                              [key, data, self._max_bytes, self._prefix + "entry:"], self._ctx)
+            self._link.run(put, self._ctx)
         except SharedStoreDown:
             pass
 
-    def _use(self, key: str, *, read: bool) -> bytes | int | None:
-        return self._link.script(_USE, self._keys(key), [key, "1" if read else "0"],
-                                 self._ctx)
+    def _use(self, client: Any, key: str, *, read: bool) -> bytes | int | None:
+        """The entry (or with `read` False, 1) marked as just used; None if it is gone."""
+        transaction = client.pipeline(transaction=True)
+        self._link.registered(client, _INDEX_USE)(keys=[self._entry(key), *self._keys()],
+                                                  args=[key], client=transaction)
+        if read:
+            transaction.get(self._entry(key))
+        found = transaction.execute()
+        if found[0] is None:
+            return None
+        return found[1] if read else 1
 
-    def _keys(self, key: str) -> list[str]:
-        return [self._entry(key), self._prefix + "order", self._prefix + "sizes",
-                self._prefix + "total", KEY_PREFIX + "tick"]
+    def _keys(self) -> list[str]:
+        """The pool's index: order of use, sizes, total; and the shared use counter."""
+        return [self._prefix + "order", self._prefix + "sizes", self._prefix + "total",
+                KEY_PREFIX + "tick"]
 
     def _entry(self, key: str) -> str:
         if not key.isalnum():
