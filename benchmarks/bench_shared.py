@@ -129,6 +129,35 @@ def store_figures(redis_url: str, runs: int) -> None:
     row("one Redis round trip (PING)", f"{statistics.median(trips) * 1000:.2f} ms")
 
 
+# --- Redis memory per MB of cap ----------------------------------------------------------------
+
+
+def memory_figures(redis: RedisServer, cap_mb: int = 64) -> None:
+    """Fill the results' pool to its cap (each write past it drops the oldest) and read
+    what Redis uses for it: the figure to size `maxmemory` by."""
+    from object_removal.config import SharedSettings
+    from object_removal.shared.redis_link import RedisLink
+    from object_removal.shared.results import SharedResults
+    from object_removal.stores.result_cache import ResultCache
+
+    for label, data in (("1 MP results", png_of(1000, 1000)),
+                        ("30 KB results", png_of(96, 128))):
+        client = redis.client()
+        client.flushall()
+        before = client.info("memory")["used_memory"]
+        link = RedisLink(SharedSettings(redis.url, "bench", cap_mb << 20))
+        with tempfile.TemporaryDirectory() as folder:
+            pool = SharedResults(link, "results", cap_mb << 20, ResultCache(Path(folder)), None)
+            for _ in range(int(1.5 * (cap_mb << 20) / len(data))):  # past the cap
+                pool._shared_put(request_key(os.urandom(16)), data)  # Redis' part of a put
+        used = client.info("memory")["used_memory"] - before
+        kept = int(client.get("object-removal:v1:result:results:total"))
+        row(f"Redis memory for a {cap_mb} MB cap full of {label}",
+            f"{used / (1 << 20):.1f} MB", f"{used / kept:.3f} bytes per byte kept "
+            f"({kept / (1 << 20):.1f} MB kept)")
+        client.flushall()
+
+
 # --- a reused 1 MP result -----------------------------------------------------------------
 
 
@@ -298,6 +327,7 @@ def main() -> None:
             })
             print(f"{'figure':66} {'measured':>10}  note\nat start: {load()}")
             store_figures(redis.url, args.runs)
+            memory_figures(redis)
             forget_shared_state()
             reuse_figures(redis.url, emu, root, args.runs)
             forget_shared_state()

@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import unquote as unquote_url
 from urllib.parse import urlsplit
 
-from .config_file import ConfigFile, read_config_file, unquote
+from .config_file import ConfigFile, log_once, read_config_file, unquote
 from .errors import ObjectRemovalError
 
 PACK_DIR_NAME = "comfyui-object-removal"
@@ -239,7 +239,12 @@ def _shared(env: Mapping[str, str], parsed: ConfigFile) -> SharedSettings | None
         return None
     megabytes = _int_setting(env, parsed, "OBJECT_REMOVAL_REDIS_CACHE_MB", "shared", "cache_mb",
                              SHARED_CACHE_MB, 16, 10**7)
-    return SharedSettings(url, redis_where(url), (megabytes or SHARED_CACHE_MB) * 1024 * 1024)
+    where = redis_where(url)
+    parts = urlsplit(url)
+    if parts.scheme == "redis" and parts.password and not is_loopback_host(parts.hostname or ""):
+        log_once(f"the shared store's password travels unencrypted to {parts.hostname} "
+                 "(redis://): use rediss:// (TLS) across a network.")
+    return SharedSettings(url, where, (megabytes or SHARED_CACHE_MB) * 1024 * 1024)
 
 
 def redis_where(url: str) -> str:

@@ -82,7 +82,7 @@ def unquote(value: str, where: str, parsed: ConfigFile | None, section: str | No
             parsed.notes.append((section, note))
             _log(parsed)
         elif parsed is None:
-            _log_once(note)
+            log_once(note)
         return value[1:-1].strip()
     return value
 
@@ -130,10 +130,10 @@ def _listed(known: dict[str, frozenset[str]]) -> str:
 
 def _log(parsed: ConfigFile) -> None:
     for _, note in parsed.notes:
-        _log_once(note)
+        log_once(note)
 
 
-def _log_once(note: str) -> None:
+def log_once(note: str) -> None:
     if note not in _logged:
         _logged.add(note)
         log.warning("comfyui-object-removal: %s", note)

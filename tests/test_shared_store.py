@@ -93,6 +93,19 @@ def test_the_setting_names_the_server_without_its_password(monkeypatch, url, whe
         assert "s3cret-pass" in known_secrets()  # redacted wherever it might appear
 
 
+def test_a_password_sent_unencrypted_across_a_network_is_warned_about(monkeypatch, caplog):
+    caplog.set_level(logging.WARNING)
+    for url in ("rediss://:pw-one@10.0.0.5", "redis://:pw-two@127.0.0.1",
+                "redis://10.0.0.6"):
+        monkeypatch.setenv("OBJECT_REMOVAL_REDIS_URL", url)
+        load_settings()
+    assert "unencrypted" not in caplog.text
+    monkeypatch.setenv("OBJECT_REMOVAL_REDIS_URL", "redis://:pw-three@10.0.0.7:6379")
+    load_settings()
+    assert "unencrypted to 10.0.0.7 (redis://): use rediss://" in caplog.text
+    assert "pw-three" not in caplog.text
+
+
 def test_the_setting_comes_from_the_config_file_too_and_its_cap(monkeypatch, tmp_path):
     config = tmp_path / "config" / "config.ini"
     config.parent.mkdir()

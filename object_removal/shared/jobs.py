@@ -69,9 +69,9 @@ class SharedJobStore:
         self._claims = SharedClaims(local, claims, ctx)
 
     def find(self, fingerprint: str) -> StoredJob | None:
+        key = self._key(fingerprint)
         try:
-            record = self._link.run(lambda client: client.get(self._key(fingerprint)),
-                                    self._ctx)
+            record = self._link.run(lambda client: client.get(key), self._ctx)
         except SharedStoreDown:
             return self._local.find(fingerprint)
         if record is None:
@@ -88,16 +88,18 @@ class SharedJobStore:
     def remember(self, fingerprint: str, job_id: str) -> None:
         self._local.remember(fingerprint, job_id)
         record = json.dumps({"job_id": job_id, "submitted_at": time.time()})
+        key = self._key(fingerprint)
         try:
-            self._link.run(lambda client: client.set(self._key(fingerprint), record,
-                                                     ex=int(self._lifetime)), self._ctx)
+            self._link.run(lambda client: client.set(key, record, ex=int(self._lifetime)),
+                           self._ctx)
         except SharedStoreDown:
             pass
 
     def forget(self, fingerprint: str) -> None:
         self._local.forget(fingerprint)
+        key = self._key(fingerprint)
         try:
-            self._link.run(lambda client: client.delete(self._key(fingerprint)), self._ctx)
+            self._link.run(lambda client: client.delete(key), self._ctx)
         except SharedStoreDown:
             pass
 

@@ -137,16 +137,17 @@ class RedisClaims:
     def take(self, name: str, ctx: RunContext | None) -> bool:
         """The claim on `name`, or False while another holder has it (SharedStoreDown if
         Redis is away)."""
-        token = new_token()
-        taken = self._link.run(
-            lambda client: client.set(self._key(name), token, nx=True, px=lease_ms()), ctx)
+        token, key = new_token(), self._key(name)
+        taken = self._link.run(lambda client: client.set(key, token, nx=True, px=lease_ms()),
+                               ctx)
         if taken:
             with self._lock:
                 self._tokens[name] = token
         return bool(taken)
 
     def taken(self, name: str, ctx: RunContext | None) -> bool:
-        return bool(self._link.run(lambda client: client.exists(self._key(name)), ctx))
+        key = self._key(name)
+        return bool(self._link.run(lambda client: client.exists(key), ctx))
 
     def give_back(self, name: str, ctx: RunContext | None) -> None:
         with self._lock:

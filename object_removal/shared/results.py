@@ -80,6 +80,7 @@ class SharedResults:
         self._prefix = f"{KEY_PREFIX}result:{pool}:"
 
     def get(self, key: str) -> bytes | None:
+        self._entry(key)  # a bad key is the caller's mistake, not Redis' failure
         try:
             data = self._link.run(lambda client: self._use(client, key, read=True), self._ctx)
         except SharedStoreDown:
@@ -94,7 +95,7 @@ class SharedResults:
     def touch(self, key: str) -> bool:
         """Marks the entry as recently used; False if Redis lacks it (even if this worker's
         folder has it, so that a put shares it)."""
-        local = self._local.touch(key)
+        local = self._local.touch(key)  # checks the key
         try:
             return self._link.run(lambda client: self._use(client, key, read=False),
                                   self._ctx) is not None
@@ -102,8 +103,9 @@ class SharedResults:
             return local
 
     def contains(self, key: str) -> bool:
+        entry = self._entry(key)
         try:
-            if self._link.run(lambda client: client.exists(self._entry(key)), self._ctx):
+            if self._link.run(lambda client: client.exists(entry), self._ctx):
                 return True
         except SharedStoreDown:
             pass
