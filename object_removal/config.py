@@ -360,7 +360,7 @@ def known_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
 
 
 def redis_password(url: str) -> str:
-    """The password (or user name) in a Redis URL, for redaction; "" if none."""
+    """The password in a Redis URL, for redaction; "" if none."""
     try:
         parts = urlsplit(url.strip().strip("\"'"))
         return unquote_url(parts.password or "")

@@ -22,13 +22,7 @@ from ..clients.modelslab import JobStatus, ModelsLabClient, QueuedEndpoint
 from ..config import MODELSLAB_CEILING, MODELSLAB_START, Settings
 from ..errors import ObjectRemovalError, ProviderError
 from ..run_context import DeadlinePassed, RunContext, run_blocking
-from ..shared import (
-    WITHOUT_SHARED_STORE,
-    account_limit,
-    job_store,
-    result_store,
-    without_shared_store,
-)
+from ..shared import account_limit, job_store, result_store, shared_store_note
 from ..stores.result_cache import request_key
 from .polling import account_pacer, poll_until_settled, sleep
 
@@ -186,7 +180,7 @@ class ModelsLabJobs:
 
     def shared_store_note(self) -> str:
         """What the run's final status adds when Redis was away ("" otherwise)."""
-        return WITHOUT_SHARED_STORE if without_shared_store(self._settings, self._ctx) else ""
+        return shared_store_note(self._settings, self._ctx)
 
     def unanswered_note(self) -> str:
         """What to tell the user when the run ends while submits it sent have had no answer

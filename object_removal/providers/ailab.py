@@ -31,13 +31,7 @@ from ..imaging.provider_limits import (
 )
 from ..mask.parameters import QUALITIES, MaskInputs
 from ..run_context import RunContext, run_blocking
-from ..shared import (
-    WITHOUT_SHARED_STORE,
-    account_limit,
-    payment_claims,
-    result_store,
-    without_shared_store,
-)
+from ..shared import account_limit, payment_claims, result_store, shared_store_note
 from ..stores.paying import pay_once
 from ..stores.result_cache import request_key
 from .base import (
@@ -180,7 +174,7 @@ class _AILabProvider:
 
     def outcome(self) -> str:
         """Said in the run's final status: that Redis was away, if it was."""
-        return WITHOUT_SHARED_STORE if without_shared_store(self._settings, self._ctx) else ""
+        return shared_store_note(self._settings, self._ctx)
 
     def _call(self, request: AILabRequest) -> bytes:
         raise NotImplementedError

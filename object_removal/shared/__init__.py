@@ -20,6 +20,7 @@ from ..concurrency import AccountLimit
 from ..config import Settings
 from ..run_context import RunContext
 from ..stores.job_store import JobStore
+from ..stores.originals import MAX_BYTES as ORIGINALS_MAX_BYTES
 from ..stores.originals import OriginalStore
 from ..stores.paying import Claims, LocalClaims, ResultStore
 from ..stores.result_cache import ResultCache
@@ -50,9 +51,9 @@ def original_store(settings: Settings, ctx: RunContext | None) -> OriginalStore:
     if settings.shared is None:
         return OriginalStore(settings.cache_dir)
     link = link_for(settings.shared)
-    local = OriginalStore(settings.cache_dir)
+    local = ResultCache(settings.cache_dir / "originals", ORIGINALS_MAX_BYTES)
     files = SharedResults(link, "originals", int(link.cache_bytes * (1 - RESULTS_SHARE)),
-                          local.files, ctx)
+                          local, ctx)
     return OriginalStore(settings.cache_dir, files=files)
 
 
@@ -86,10 +87,12 @@ def account_limit(settings: Settings, ctx: RunContext | None, vendor: str, origi
                         ceiling=ceiling).for_run(ctx)
 
 
-def without_shared_store(settings: Settings, ctx: RunContext) -> bool:
-    """Whether this run used this worker's own stores because Redis was away (for its
-    final status line)."""
-    return settings.shared is not None and link_for(settings.shared).fell_back(ctx)
+def shared_store_note(settings: Settings, ctx: RunContext) -> str:
+    """What a run's final status line adds when it used this worker's own stores because
+    Redis was away; "" otherwise."""
+    if settings.shared is not None and link_for(settings.shared).fell_back(ctx):
+        return WITHOUT_SHARED_STORE
+    return ""
 
 
 def forget_shared_state() -> None:

@@ -46,20 +46,20 @@ class OriginalStore:
                  files: ResultStore | None = None) -> None:
         """`files`: where the pictures are kept, if not (only) in `cache_dir/originals`
         (a store shared by several workers)."""
-        self.files: ResultStore = files or ResultCache(cache_dir / "originals", max_bytes)
+        self._files: ResultStore = files or ResultCache(cache_dir / "originals", max_bytes)
 
     def keep(self, rgb: np.ndarray, png: bytes | None = None) -> str:
         """Keep `rgb` (unless kept already) and return its identity. `png`, if given,
         must be a lossless PNG of exactly these pixels (saves encoding it again)."""
         identity = identity_of(rgb)
-        if not self.files.touch(identity):  # kept already: only marked as recently used
-            self.files.put(identity, png if png is not None else
+        if not self._files.touch(identity):  # kept already: only marked as recently used
+            self._files.put(identity, png if png is not None else
                             encode_png(rgb, compress_level=PNG_COMPRESS_LEVEL))
         return identity
 
     def load(self, identity: str) -> np.ndarray | None:
         """The kept picture, or None if it is gone or no longer matches its identity."""
-        data = self.files.get(identity)
+        data = self._files.get(identity)
         if data is None:
             return None
         try:
