@@ -1,8 +1,9 @@
 // The status area of a pack node: a DOM widget, which both renderers mount inside the
 // node (the classic canvas places it over the node's body, Nodes 2.0 puts it in the
-// node's own elements). It has a fixed height, so the node never grows over its
-// neighbours when a long line arrives; what does not fit scrolls, and the whole text
-// is the element's tooltip. Text only ever goes in as text, never as HTML.
+// node's own elements, [data-node-id], whose layout would size it to its text). It has
+// a fixed height, so the node never grows over its neighbours when a long line
+// arrives; what does not fit scrolls, and the whole text is the element's tooltip.
+// Text only ever goes in as text, never as HTML.
 
 const LINE_HEIGHT = 14;
 const LINES = 5; // a finished run's line with its cost and handle, at a new node's width
@@ -21,7 +22,8 @@ function addStyleOnce() {
   font: 11px/${LINE_HEIGHT}px sans-serif; white-space: normal; overflow-wrap: anywhere;
   pointer-events: auto; user-select: text;
 }
-.object-removal-status > div { margin: 0; }`;
+.object-removal-status > div { margin: 0; }
+[data-node-id] .object-removal-status { flex: none !important; height: ${HEIGHT}px !important; }`;
   document.head.append(style);
 }
 

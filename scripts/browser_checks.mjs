@@ -42,8 +42,8 @@ const NODES = { MaskObjectRemove: "Mask Object Remove", TextObjectRemove: "Text 
 const PLAN = [
   "renderer", ...SEARCH_QUERIES.map((q) => `search:${q.replace(/ /g, "-")}`),
   "key-warning:none-with-key", "key-warning:text", "key-warning:provider-change",
-  "key-warning:gone", "run:state", "run:eta-counts-down", "run:no-overlap", "menu:offered",
-  "menu:clipboard", "run:outcome-and-cost", "run:mask-outcome-and-cost", "run:cancelled",
+  "key-warning:gone", "run:state", "run:eta-counts-down", "menu:offered", "menu:clipboard",
+  "run:outcome-and-cost", "run:mask-outcome-and-cost", "run:no-overlap", "run:cancelled",
   "run:from-cache", "run:error", "control:unseen-status-is-not-shown",
   ...Object.keys(NODES).map((n) => `help:${n}`), "examples", "fallback:insecure-origin",
   "fallback:dialog", "fallback:copies", "console:no-pack-errors",
@@ -115,17 +115,18 @@ async function closeDialogs(page) {
   }
 }
 const shot = (page, stop) => page.screenshot({ path: join(args.out, `${renderer}-${stop}.png`) });
-// The whole window, and the pack's two nodes of the run alone (<stop>-nodes.png).
+// The whole window, and each of the given nodes alone (<renderer>-<stop>-<type>.png).
 async function shotNodes(page, stop, nodeIds) {
   await page.mouse.move(5, 890); // no tooltip over the nodes
   await shot(page, stop);
-  const rects = await Promise.all(nodeIds.map(async (id) => (await readNode(page, id)).rect));
-  const left = Math.min(...rects.map((r) => r.left)) - 12;
-  const top = Math.min(...rects.map((r) => r.top)) - 24; // the node's badge above it
-  const clip = { x: Math.max(0, left), y: Math.max(0, top),
-    width: Math.max(...rects.map((r) => r.right)) + 12 - Math.max(0, left),
-    height: Math.max(...rects.map((r) => r.bottom)) + 12 - Math.max(0, top) };
-  await page.screenshot({ path: join(args.out, `${renderer}-${stop}-nodes.png`), clip });
+  for (const id of nodeIds) {
+    const { rect } = await readNode(page, id);
+    const type = await page.evaluate((nodeId) => window.app.graph.getNodeById(nodeId).type, id);
+    const x = Math.max(0, rect.left - 10);
+    const y = Math.max(0, rect.top - 26); // the badge above the node
+    await page.screenshot({ path: join(args.out, `${renderer}-${stop}-${type}.png`),
+      clip: { x, y, width: rect.right + 10 - x, height: rect.bottom + 10 - y } });
+  }
 }
 
 // The graph every run uses: LoadImage -> Text Object Remove -> Preview, and below the
@@ -213,6 +214,8 @@ const runName = `sofa ${renderer} ${Date.now()}`;
 const ids = await buildGraph(page, runName);
 const noKey = /no key for ModelsLab.*MODELSLAB_API_KEY/;
 const textWarned = await waitShown(page, ids.text, noKey, 10);
+const idle = (await readNode(page, ids.text)).rect; // before the run
+const textHeight = idle.bottom - idle.top;
 const maskQuiet = !(await shownLine(page, ids.mask, /no key/)).line;
 check("key-warning:none-with-key", maskQuiet, "Mask Object Remove on ailab (key set): no warning");
 check("key-warning:text", Boolean(textWarned.line), `Text Object Remove: ${why(textWarned)}`);
@@ -236,9 +239,6 @@ const later = await shownLine(page, ids.text, /processing, eta \d+ s/);
 await shot(page, "processing-later");
 check("run:eta-counts-down", etaOf(later.line) < etaOf(processing.line),
   `"${processing.line}" then "${later.line ?? later.why}"`);
-const overlaps = [...await statusOverlaps(page, ids.text), ...await statusOverlaps(page, ids.mask)];
-check("run:no-overlap", overlaps.length === 0,
-  overlaps.length ? `status areas overlap ${overlaps.join(", ")}` : "status areas overlap no other node");
 
 // "Copy job handle", from the node's menu on the screen.
 const [tx, ty, reachable] = await titlePoint(page, ids.text);
@@ -260,6 +260,15 @@ await shotNodes(page, "done", [ids.text, ids.mask]);
 check("run:outcome-and-cost", Boolean(paid.line), `after the run: ${why(paid)}`);
 const maskPaid = await waitShown(page, ids.mask, /✓ ailab: done, 1 paid call, 20 credits/, 10);
 check("run:mask-outcome-and-cost", Boolean(maskPaid.line), `Mask Object Remove: ${why(maskPaid)}`);
+// After the run's longest lines: the nodes kept their size, no status area is over
+// another node.
+const heightAfter = (await readNode(page, ids.text)).rect;
+const grown = Math.abs((heightAfter.bottom - heightAfter.top) - textHeight) > 1;
+const overlaps = [...await statusOverlaps(page, ids.text), ...await statusOverlaps(page, ids.mask)];
+check("run:no-overlap", overlaps.length === 0 && !grown,
+  `${overlaps.length ? `status areas overlap ${overlaps.join(", ")}` : "status areas overlap " +
+  "no other node"}; Text Object Remove ${grown ? "grew" : "kept its height"} ` +
+  `(${Math.round(textHeight)} px idle, ${Math.round(heightAfter.bottom - heightAfter.top)} px done)`);
 
 // --- Cancel: another object, cancelled while its job runs -------------------------------
 await setWidget(page, ids.text, "object_name", `lamp ${renderer} ${Date.now()}`);
@@ -354,8 +363,26 @@ for (const name of examples) {
     await window.app.loadGraphData(structuredClone(workflow));
     return workflow;
   }, [PACK, name]);
-  await page.waitForTimeout(1500);
+  await page.waitForTimeout(1000);
   await closeDialogs(page);
+  await page.evaluate(() => { // the whole workflow on the screen
+    const { app, LiteGraph } = window;
+    const nodes = app.graph._nodes;
+    const title = LiteGraph.NODE_TITLE_HEIGHT;
+    const left = Math.min(...nodes.map((n) => n.pos[0])) - 40;
+    const top = Math.min(...nodes.map((n) => n.pos[1] - title)) - 40;
+    const right = Math.max(...nodes.map((n) => n.pos[0] + n.size[0])) + 40;
+    const bottom = Math.max(...nodes.map((n) => n.pos[1] + n.size[1])) + 120;
+    const margin = 70; // clear of the side bar and the top bar
+    const { width, height } = app.canvas.canvas.getBoundingClientRect();
+    const scale = Math.min(1, (width - 2 * margin) / (right - left),
+      (height - 2 * margin) / (bottom - top));
+    app.canvas.ds.scale = scale;
+    app.canvas.ds.offset = [margin / scale - left, margin / scale - top];
+    app.canvas.setDirty(true, true);
+  });
+  await page.waitForTimeout(1000);
+  await shot(page, `example-${name}`);
   const packIds = saved.nodes.filter((n) => Object.keys(NODES).includes(n.type)).map((n) => n.id);
   for (const id of packIds) {
     const seen = await readNode(page, id);
@@ -363,19 +390,26 @@ for (const name of examples) {
     const overlaps = await statusOverlaps(page, id);
     if (overlaps.length) exampleProblems.push(`${name} #${id}: over ${overlaps.join(", ")}`);
   }
-  const resaved = await page.evaluate(() => window.app.graph.serialize().nodes);
+  // Saved again, and as a prompt: the status area is in neither.
+  const [resaved, prompt] = await page.evaluate(async () => [window.app.graph.serialize(),
+    (await window.app.graphToPrompt()).output]);
+  for (const [what, data] of [["workflow", resaved], ["prompt", prompt]]) {
+    if (JSON.stringify(data).includes("object_removal_status")) {
+      exampleProblems.push(`${name}: the status area is in the ${what}`);
+    }
+  }
   for (const node of saved.nodes) {
-    const again = resaved.find((n) => n.id === node.id);
+    const again = resaved.nodes.find((n) => n.id === node.id);
     const values = (n) => JSON.stringify(n?.widgets_values ?? []); // none saved as [] or left out
     if (values(again) !== values(node)) {
-      exampleProblems.push(`${name} #${node.id}: saved again as ` +
-        `${JSON.stringify(again?.widgets_values)}, not ${JSON.stringify(node.widgets_values)}`);
+      exampleProblems.push(`${name} #${node.id}: saved again as ${values(again)}, ` +
+        `not ${values(node)}`);
     }
   }
 }
 check("examples", examples.length > 0 && exampleProblems.length === 0,
   `${examples.length} example workflows: ${exampleProblems.join("; ") || "status areas inside " +
-  "their nodes, over no other node; widget values saved as they were"}`);
+  "their nodes, over no other node; widget values saved as they were, no status saved"}`);
 
 // --- "Copy job handle" where the page has no clipboard: plain http, not localhost ------
 const insecure = await context.newPage();
