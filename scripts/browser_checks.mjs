@@ -385,8 +385,25 @@ for (const name of examples) {
   await shot(page, `example-${name}`);
   const packIds = saved.nodes.filter((n) => Object.keys(NODES).includes(n.type)).map((n) => n.id);
   for (const id of packIds) {
+    // At full size in the middle of the screen, as the front end shows a node's widgets.
+    await page.evaluate((nodeId) => {
+      const { app } = window;
+      const node = app.graph.getNodeById(nodeId);
+      const { width, height } = app.canvas.canvas.getBoundingClientRect();
+      app.canvas.ds.scale = 1;
+      app.canvas.ds.offset = [width / 2 - node.pos[0] - node.size[0] / 2,
+        height / 2 - node.pos[1] - node.size[1] / 2];
+      app.canvas.setDirty(true, true);
+    }, id);
+    await page.waitForTimeout(500);
     const seen = await readNode(page, id);
-    if (!seen?.statusInNode) exampleProblems.push(`${name} #${id}: no status area`);
+    const area = seen?.areaRect;
+    const placed = area && area.bottom - area.top > 10 && area.left >= seen.rect.left - 1 &&
+      area.right <= seen.rect.right + 1 && area.top >= seen.rect.top - 1 &&
+      area.bottom <= seen.rect.bottom + 1;
+    if (!seen?.statusInNode || !placed) {
+      exampleProblems.push(`${name} #${id}: no status area inside the node (${JSON.stringify(area)})`);
+    }
     const overlaps = await statusOverlaps(page, id);
     if (overlaps.length) exampleProblems.push(`${name} #${id}: over ${overlaps.join(", ")}`);
   }
