@@ -22,11 +22,13 @@ let serverSendsAliases = false;
 
 const isPackNode = (node) => statusNodeTypes.has(node?.comfyClass ?? node?.type);
 
-function reportsStatus(nodeData) {
+function isOurs(nodeData) {
   const module = nodeData.python_module ?? "";
-  const ours = module === PACK_MODULE || module.startsWith(`${PACK_MODULE}.`);
-  return ours && Object.values(nodeData.input?.hidden ?? {}).includes("UNIQUE_ID");
+  return module === PACK_MODULE || module.startsWith(`${PACK_MODULE}.`);
 }
+
+const reportsStatus = (nodeData) =>
+  isOurs(nodeData) && Object.values(nodeData.input?.hidden ?? {}).includes("UNIQUE_ID");
 
 // Execution ids of nodes inside subgraphs look like "12:5": walk down the path.
 function nodeByExecutionId(executionId) {
@@ -93,9 +95,7 @@ app.registerExtension({
   },
 
   async beforeRegisterNodeDef(nodeType, nodeData) {
-    if (nodeData.python_module?.startsWith(PACK_MODULE)) {
-      serverSendsAliases ||= Array.isArray(nodeData.search_aliases);
-    }
+    if (isOurs(nodeData)) serverSendsAliases ||= Array.isArray(nodeData.search_aliases);
     if (!reportsStatus(nodeData)) return;
     statusNodeTypes.add(nodeData.name);
 

@@ -307,6 +307,7 @@ const unpainted = await shownLine(page, ids.text, /⚠/);
 await transparent.evaluate((e) => e.remove());
 const covered = await page.evaluate((id) => {
   const area = document.querySelector(`[data-object-removal-status="${id}"]`);
+  if (!area) return;
   const r = area.getBoundingClientRect();
   const cover = document.createElement("div"); // as a dialog or another node over it would
   cover.style.cssText = `position:fixed;left:${r.left}px;top:${r.top}px;width:${r.width}px;` +
