@@ -231,7 +231,8 @@ writeKeys(["ailab", "modelslab"]); // the config file gains the key: no restart
 await queue(page);
 const processing = await waitShown(page, ids.text, /ModelsLab: job \S+ processing, eta \d+ s/, 30);
 const gone = await waitGone(page, ids.text, /no key/, 5) && await waitGone(page, ids.mask, /no key/, 5);
-check("key-warning:gone", gone, "the warnings go once the config file has the key and a run starts");
+check("key-warning:gone", gone && Boolean(textWarned.line && maskWarned.line),
+  "the warnings shown go once the config file has the key and a run starts");
 await shotNodes(page, "processing", [ids.text, ids.mask]);
 check("run:state", Boolean(processing.line), `while processing: ${why(processing)}`);
 await page.waitForTimeout(2500);
