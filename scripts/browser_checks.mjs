@@ -4,9 +4,10 @@
 // appearing and going, a Text Object Remove run's state with its eta counting down,
 // its outcome and cost, Cancel, a result from the cache, an error, "Copy job handle"
 // (to the clipboard, and on a page without one, a dialog with the handle selected),
-// nothing drawn over other nodes, and no console error from the pack.
+// nothing drawn over other nodes, the example workflows, and no console error from the
+// pack.
 //
-// Run by tests/test_comfyui_front_end.py, against ComfyUI with the provider emulator
+// Run by tests/test_comfyui_browser.py, against ComfyUI with the provider emulator
 // (ModelsLab jobs of a few seconds) and a renderer already chosen through the settings:
 //
 //   node scripts/browser_checks.mjs --url http://127.0.0.1:PORT/ --renderer classic|vue \
