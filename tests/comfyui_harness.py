@@ -21,6 +21,8 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,9 +233,8 @@ def emulator_process():
         yield emulator
 
 
-@pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
-def comfy(request, emulator_process, tmp_path_factory):
-    target: Target = request.param
+def require(target: Target) -> None:
+    """Skip (or, where CI requires real ComfyUIs, fail) when `target` is not set up."""
     missing = target.missing()
     if missing:
         message = f"real ComfyUI {target.version} not set up: {missing} (see " \
@@ -241,13 +242,19 @@ def comfy(request, emulator_process, tmp_path_factory):
         if REQUIRED:
             pytest.fail(message)
         pytest.skip(message)
-    work = tmp_path_factory.mktemp("comfy")
+
+
+@contextmanager
+def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
+                  extra_args: Sequence[str] = ()) -> Iterator[Comfy]:
+    """ComfyUI `target` with the pack, its providers the emulator, started by comfy_up.sh
+    with `extra_args` for main.py; stopped and cleaned up after."""
     port = _free_port()
     config = work / "config.ini"
     env = {
         **os.environ,
-        "AILAB_BASE_URL": emulator_process.api_url,
-        "MODELSLAB_BASE_URL": emulator_process.api_url,
+        "AILAB_BASE_URL": emulator.api_url,
+        "MODELSLAB_BASE_URL": emulator.api_url,
         "OBJECT_REMOVAL_CONFIG": str(config),
         "OBJECT_REMOVAL_CACHE_DIR": str(work / "cache"),
         "COMFY_DIR": str(target.directory),
@@ -260,8 +267,10 @@ def comfy(request, emulator_process, tmp_path_factory):
         env.pop(name, None)
     server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config, target.directory)
     server.write_keys()
-    started = subprocess.run(["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)],
-                             env=env, capture_output=True, text=True, timeout=180)
+    command = ["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)]
+    if extra_args:
+        command += ["--", *extra_args]
+    started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert started.returncode == 0, f"ComfyUI did not start:\n{started.stderr[-4000:]}"
     try:
         yield server
@@ -274,6 +283,14 @@ def comfy(request, emulator_process, tmp_path_factory):
             if (parent != target.directory / "output" and parent.is_dir()
                     and not any(parent.iterdir())):
                 parent.rmdir()  # a subfolder a filename_prefix made
+
+
+@pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
+def comfy(request, emulator_process, tmp_path_factory):
+    target: Target = request.param
+    require(target)
+    with running_comfy(target, emulator_process, tmp_path_factory.mktemp("comfy")) as server:
+        yield server
 
 
 @pytest.fixture
