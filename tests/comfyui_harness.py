@@ -21,7 +21,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,8 +233,8 @@ def emulator_process():
         yield emulator
 
 
-def ready_or_skip(target: Target) -> None:
-    """Skip (or, in CI, fail) a test whose ComfyUI is not set up."""
+def require(target: Target) -> None:
+    """Skip (or, where CI requires real ComfyUIs, fail) when `target` is not set up."""
     missing = target.missing()
     if missing:
         message = f"real ComfyUI {target.version} not set up: {missing} (see " \
@@ -246,10 +246,10 @@ def ready_or_skip(target: Target) -> None:
 
 @contextmanager
 def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
-                  **extra_env: str) -> Iterator[Comfy]:
-    """A ComfyUI server of `target` on a free port, its providers the emulator, its
-    config file and cache folder in `work`; stopped (and what the test left in its
-    folders removed) at the end."""
+                  extra_args: Sequence[str] = (), **extra_env: str) -> Iterator[Comfy]:
+    """ComfyUI `target` with the pack, its providers the emulator, started by comfy_up.sh
+    with `extra_args` for main.py and `extra_env` in its environment (a Redis only when
+    the test gives one); stopped and cleaned up after."""
     port = _free_port()
     config = work / "config.ini"
     env = {
@@ -270,8 +270,10 @@ def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
     env.update(extra_env)
     server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config, target.directory)
     server.write_keys()
-    started = subprocess.run(["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)],
-                             env=env, capture_output=True, text=True, timeout=180)
+    command = ["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)]
+    if extra_args:
+        command += ["--", *extra_args]
+    started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert started.returncode == 0, f"ComfyUI did not start:\n{started.stderr[-4000:]}"
     try:
         yield server
@@ -289,7 +291,7 @@ def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
 @pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
 def comfy(request, emulator_process, tmp_path_factory):
     target: Target = request.param
-    ready_or_skip(target)
+    require(target)
     with running_comfy(target, emulator_process, tmp_path_factory.mktemp("comfy")) as server:
         yield server
 

@@ -1,9 +1,8 @@
 """What the pack gives ComfyUI's front end, in real ComfyUI servers: search words, help
 pages, locales, which providers have a key, and status lines that belong to their run.
 
-What the browser draws from these (js/) is not checked here: scripts/check_frontend.mjs
-and scripts/front_end_tour.mjs drive the real front end in headless Chromium, run by hand
-(they need Chromium and playwright-core); CI does not run them.
+What the browser makes of it (js/) is read off the screen of headless Chromium by
+tests/test_comfyui_browser.py.
 """
 
 from __future__ import annotations
@@ -51,9 +50,12 @@ def test_search_words_reach_the_front_end(comfy):
 
 def test_help_pages_and_locales_are_served(comfy):
     for name in CLASSES:
-        page = requests.get(f"{comfy.url}/extensions/{PACK_NAME}/docs/{name}.md", timeout=30)
-        assert page.ok, name
-        assert page.text == (REPO / "js" / "docs" / f"{name}.md").read_text(encoding="utf-8")
+        expected = (REPO / "js" / "docs" / f"{name}.md").read_text(encoding="utf-8")
+        # The front ends ask for <Node>/<locale>.md first, then <Node>.md.
+        for path in (f"{name}/en.md", f"{name}.md"):
+            page = requests.get(f"{comfy.url}/extensions/{PACK_NAME}/docs/{path}", timeout=30)
+            assert page.ok, path
+            assert page.text == expected
     translations = requests.get(f"{comfy.url}/i18n", timeout=30).json()
     ours = json.loads((REPO / "locales/en/nodeDefs.json").read_text(encoding="utf-8"))
     for name, texts in ours.items():

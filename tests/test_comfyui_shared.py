@@ -14,7 +14,7 @@ from comfyui_harness import (  # noqa: F401 (fixtures)
     TARGETS,
     emulator_process,
     mask_workflow,
-    ready_or_skip,
+    require,
     running_comfy,
     scene,
     text_workflow,
@@ -42,7 +42,7 @@ def shared_redis(tmp_path_factory):
 def two_servers(emulator_process, shared_redis, tmp_path_factory):
     pair = TARGETS[:2] if len(TARGETS) >= 2 else TARGETS * 2
     for target in pair:
-        ready_or_skip(target)
+        require(target)
     first_work, second_work = (tmp_path_factory.mktemp(f"comfy-{n}") for n in ("a", "b"))
     with running_comfy(pair[0], emulator_process, first_work,
                        OBJECT_REMOVAL_REDIS_URL=shared_redis.url) as first, \
