@@ -151,7 +151,7 @@ class ProviderEmulator:
         return self._state.jobs.count(key)
 
     def peak_in_flight(self, vendor: str) -> int:
-        """The most calls of one key of `vendor` ("ailab" or "modelslab") the emulator was
+        """The most calls of one key of `vendor` (ailab or modelslab) the emulator was
         answering at once since the last reset, refused ones included: what a client
         (or several, on one key) sent at once."""
         vendors = sorted({e.vendor.name for e in self._catalogue.api_endpoints})
