@@ -17,6 +17,10 @@ Config file (INI, so every Python that ComfyUI runs on can read it):
     [run]
     budget = 100         (optional: the most one run may spend)
 
+    [shared]             (optional: several ComfyUI workers on one account)
+    redis_url = redis://:password@host:6379/0    (or rediss:// for TLS)
+    cache_mb = 1024      (optional: Redis memory for kept pictures, see shared/)
+
 Its place: `$OBJECT_REMOVAL_CONFIG`, else `%APPDATA%\\comfyui-object-removal\\config.ini`
 on Windows, else `$XDG_CONFIG_HOME/comfyui-object-removal/config.ini`
 (`~/.config/...` by default).
@@ -31,9 +35,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote as unquote_url
 from urllib.parse import urlsplit
 
-from .config_file import ConfigFile, read_config_file, unquote
+from .config_file import ConfigFile, log_once, read_config_file, unquote
 from .errors import ObjectRemovalError
 
 PACK_DIR_NAME = "comfyui-object-removal"
@@ -45,6 +50,9 @@ MODELSLAB_DEFAULT_BASE_URL = "https://modelslab.com"
 # the user's setting, if any, is the ceiling instead.
 AILAB_START, AILAB_CEILING = 12, 32
 MODELSLAB_START, MODELSLAB_CEILING = 10, 15  # ModelsLab plans queue 5, 10 or 15 jobs
+
+# Memory the pack's pictures may take in a shared Redis when the user sets nothing.
+SHARED_CACHE_MB = 1024
 
 # Values people paste from docs instead of their key.
 _PLACEHOLDER = re.compile(
@@ -86,6 +94,18 @@ class ProviderConfig:
 
 
 @dataclass(frozen=True)
+class SharedSettings:
+    """The store several workers share (Redis): where it is and how much it may hold."""
+
+    redis_url: str = field(repr=False)
+    """May carry a password: never logged, shown or stored; `where` is what is shown."""
+    where: str
+    """scheme://host:port/db, without user or password."""
+    cache_bytes: int
+    """The most the pack's kept pictures (results and originals) take in Redis."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the pack reads from outside the workflow."""
 
@@ -100,6 +120,8 @@ class Settings:
     budget: int | None = None
     """The most one run may spend (provider credits, or paid calls where a provider does
     not price in credits); None: no limit."""
+    shared: SharedSettings | None = None
+    """The store shared with other workers; None: this machine's own files only."""
 
 
 def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -170,6 +192,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                             0, 10**9),
         cache_dir=default_cache_dir(env),
         config_path=path,
+        shared=_shared(env, parsed),
     )
 
 
@@ -206,6 +229,45 @@ def normalize_base_url(url: str, setting: str) -> str:
     if port is not None:
         netloc += f":{port}"
     return f"{parts.scheme}://{netloc}"
+
+
+def _shared(env: Mapping[str, str], parsed: ConfigFile) -> SharedSettings | None:
+    url = (unquote((env.get("OBJECT_REMOVAL_REDIS_URL") or "").strip(),
+                   "OBJECT_REMOVAL_REDIS_URL", parsed, "shared")
+           or parsed.value("shared", "redis_url"))
+    if not url:
+        return None
+    megabytes = _int_setting(env, parsed, "OBJECT_REMOVAL_REDIS_CACHE_MB", "shared", "cache_mb",
+                             SHARED_CACHE_MB, 16, 10**7)
+    where = redis_where(url)
+    parts = urlsplit(url)
+    if parts.scheme == "redis" and parts.password and not is_loopback_host(parts.hostname or ""):
+        log_once(f"the shared store's password travels unencrypted to {parts.hostname} "
+                 "(redis://): use rediss:// (TLS) across a network.")
+    return SharedSettings(url, where, (megabytes or SHARED_CACHE_MB) * 1024 * 1024)
+
+
+def redis_where(url: str) -> str:
+    """`scheme://host:port/db` of a Redis URL (never its user or password), or an error
+    naming the setting."""
+    setting = "OBJECT_REMOVAL_REDIS_URL (or [shared] redis_url)"
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme, parts.hostname, parts.port or 6379
+    except ValueError:
+        scheme = host = None
+    if scheme not in ("redis", "rediss") or not host:
+        raise ObjectRemovalError(
+            f"{setting} must look like redis://[:password@]host[:port][/db] (or rediss:// for "
+            "TLS); it is not a Redis URL. Fix or remove it: without it each worker keeps "
+            "its own stores."
+        )
+    database = parts.path.strip("/") or "0"
+    if not database.isdigit():
+        raise ObjectRemovalError(f"{setting}: the part after the port must be a database "
+                                 "number (e.g. /0).")
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{netloc}:{port}/{database}"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -283,13 +345,24 @@ def known_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     Used on the error path, where the settings themselves may be what failed.
     """
     env = os.environ if environ is None else environ
-    found = [env.get("AILAB_API_KEY", ""), env.get("MODELSLAB_API_KEY", "")]
+    found = [env.get("AILAB_API_KEY", ""), env.get("MODELSLAB_API_KEY", ""),
+             redis_password(env.get("OBJECT_REMOVAL_REDIS_URL", ""))]
     try:
         parser = configparser.ConfigParser(interpolation=None)
         parser.read(config_file_path(env), encoding="utf-8")
         found += [parser.get(s, "api_key", fallback="") for s in parser.sections()]
+        found.append(redis_password(parser.get("shared", "redis_url", fallback="")))
     except Exception:
         pass
     # With and without the quotes a user may have written around them.
     keys = {key.strip() for key in found if key and key.strip()}
     return tuple(keys | {k[1:-1].strip() for k in keys if len(k) > 2 and k[0] in "\"'"})
+
+
+def redis_password(url: str) -> str:
+    """The password in a Redis URL, for redaction; "" if none."""
+    try:
+        parts = urlsplit(url.strip().strip("\"'"))
+        return unquote_url(parts.password or "")
+    except ValueError:
+        return ""

@@ -27,6 +27,7 @@ KNOWN_OPTIONS: dict[str, frozenset[str]] = {
     "ailab": frozenset({"api_key", "base_url", "concurrency"}),
     "modelslab": frozenset({"api_key", "base_url", "queue_limit"}),
     "run": frozenset({"budget"}),
+    "shared": frozenset({"redis_url", "cache_mb"}),
 }
 _QUOTES = ("\"", "'")
 _logged: set[str] = set()
@@ -65,7 +66,7 @@ def read_config_file(path: Path, *, explicit: bool) -> ConfigFile:
     except (configparser.Error, UnicodeDecodeError) as exc:
         raise ObjectRemovalError(
             f"the config file {path} could not be read: {type(exc).__name__}. "
-            "It is an INI file with [ailab], [modelslab] and [run] sections."
+            "It is an INI file with [ailab], [modelslab], [run] and [shared] sections."
         ) from None
     _check_layout(parsed)
     _check_privacy(parsed)
@@ -81,7 +82,7 @@ def unquote(value: str, where: str, parsed: ConfigFile | None, section: str | No
             parsed.notes.append((section, note))
             _log(parsed)
         elif parsed is None:
-            _log_once(note)
+            log_once(note)
         return value[1:-1].strip()
     return value
 
@@ -110,6 +111,7 @@ def _check_layout(parsed: ConfigFile) -> None:
 def _check_privacy(parsed: ConfigFile) -> None:
     holds_keys = any(parsed.parser.get(s, "api_key", fallback="").strip()
                      for s in KNOWN_OPTIONS if parsed.parser.has_section(s))
+    holds_keys = holds_keys or "@" in parsed.parser.get("shared", "redis_url", fallback="")
     if not holds_keys or os.name == "nt":
         return
     try:
@@ -117,8 +119,9 @@ def _check_privacy(parsed: ConfigFile) -> None:
     except OSError:
         return
     if mode & (stat.S_IRGRP | stat.S_IROTH):
-        parsed.notes.append((None, f"the config file {parsed.path} holds API keys and others "
-                                   f"on this machine may read it; run: chmod 600 {parsed.path}"))
+        parsed.notes.append((None, f"the config file {parsed.path} holds API keys (or a "
+                                   "password) and others on this machine may read it; run: "
+                                   f"chmod 600 {parsed.path}"))
 
 
 def _listed(known: dict[str, frozenset[str]]) -> str:
@@ -127,10 +130,10 @@ def _listed(known: dict[str, frozenset[str]]) -> str:
 
 def _log(parsed: ConfigFile) -> None:
     for _, note in parsed.notes:
-        _log_once(note)
+        log_once(note)
 
 
-def _log_once(note: str) -> None:
+def log_once(note: str) -> None:
     if note not in _logged:
         _logged.add(note)
         log.warning("comfyui-object-removal: %s", note)

@@ -37,11 +37,14 @@ class ControlTarget(Protocol):
 
     def jobs_created(self, key: str | None = None) -> int: ...
 
+    def peak_in_flight(self, vendor: str) -> int: ...
+
     def redact(self, text: str) -> str: ...
 
 
 def handle_control(request: RecordedRequest, target: ControlTarget) -> Reply:
-    """POST script / behaviour / reset / release, GET requests / behaviour / held / jobs."""
+    """POST script / behaviour / reset / release, GET requests / behaviour / held / jobs /
+    in_flight."""
     route = urlsplit(request.path).path[len(CONTROL_PREFIX) :].strip("/")
     action = (request.method, route)
     if action == ("POST", "script"):
@@ -77,6 +80,12 @@ def handle_control(request: RecordedRequest, target: ControlTarget) -> Reply:
     if action == ("GET", "jobs"):
         # How many, never whose: keys are never part of an answer here.
         return json_reply({"ok": True, "created": target.jobs_created()})
+    if action == ("GET", "in_flight"):
+        wanted = parse_qs(urlsplit(request.path).query).get("vendor", [""])[0]
+        try:
+            return json_reply({"ok": True, "peak": target.peak_in_flight(wanted)})
+        except ValueError as exc:
+            return _bad(str(exc))
     if action == ("GET", "requests"):
         wanted = parse_qs(urlsplit(request.path).query).get("endpoint", [None])[0]
         try:

@@ -150,6 +150,15 @@ class ProviderEmulator:
         `key` or of every key."""
         return self._state.jobs.count(key)
 
+    def peak_in_flight(self, vendor: str) -> int:
+        """The most calls of one key of `vendor` (ailab or modelslab) the emulator was
+        answering at once since the last reset, refused ones included: what a client
+        (or several, on one key) sent at once."""
+        vendors = sorted({e.vendor.name for e in self._catalogue.api_endpoints})
+        if vendor not in vendors:
+            raise ValueError(f"vendor must be one of {vendors}, got {vendor!r}")
+        return self._state.in_flight.peak(vendor)
+
     def requests(self, endpoint: str | None = None) -> list[RecordedRequest]:
         """Every request received, in order, optionally only one endpoint's."""
         if endpoint is not None:
@@ -176,6 +185,7 @@ class ProviderEmulator:
         self._state.log.clear()
         self._state.jobs.clear()
         self._state.blobs.clear()
+        self._state.in_flight.clear_peaks()
         self._state.behaviour.restore_defaults()
 
     # -- serving --------------------------------------------------------------------

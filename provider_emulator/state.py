@@ -14,22 +14,35 @@ from .scripts import ScriptBook
 
 
 class InFlight:
-    """Calls being answered right now, per vendor and key (for concurrency limits)."""
+    """Calls being answered right now, per vendor and key (for concurrency limits), and
+    the most there were at once since the last reset (refused ones included: they
+    reached the provider too)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, object], int] = {}
+        self._peaks: dict[str, int] = {}
 
     def enter(self, vendor: str, key: object) -> int:
         """Count one more call in; returns how many are in flight with it."""
         with self._lock:
             count = self._counts.get((vendor, key), 0) + 1
             self._counts[vendor, key] = count
+            self._peaks[vendor] = max(self._peaks.get(vendor, 0), count)
             return count
 
     def leave(self, vendor: str, key: object) -> None:
         with self._lock:
             self._counts[vendor, key] -= 1
+
+    def peak(self, vendor: str) -> int:
+        """The most calls of one key of `vendor` in flight at once."""
+        with self._lock:
+            return self._peaks.get(vendor, 0)
+
+    def clear_peaks(self) -> None:
+        with self._lock:
+            self._peaks.clear()
 
 
 class EmulatorState:

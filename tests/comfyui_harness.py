@@ -246,9 +246,10 @@ def require(target: Target) -> None:
 
 @contextmanager
 def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
-                  extra_args: Sequence[str] = ()) -> Iterator[Comfy]:
+                  extra_args: Sequence[str] = (), **extra_env: str) -> Iterator[Comfy]:
     """ComfyUI `target` with the pack, its providers the emulator, started by comfy_up.sh
-    with `extra_args` for main.py; stopped and cleaned up after."""
+    with `extra_args` for main.py and `extra_env` in its environment (a Redis only when
+    the test gives one); stopped and cleaned up after."""
     port = _free_port()
     config = work / "config.ini"
     env = {
@@ -263,8 +264,10 @@ def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
         "COMFY_PIDFILE": str(work / "comfy.pid"),
         "COMFY_PACK_NAME": PACK_NAME,
     }
-    for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY"):
+    # Keys come from the config file; a Redis only when the test gives one.
+    for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY", "OBJECT_REMOVAL_REDIS_URL"):
         env.pop(name, None)
+    env.update(extra_env)
     server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config, target.directory)
     server.write_keys()
     command = ["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)]

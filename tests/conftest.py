@@ -11,6 +11,7 @@ import pytest
 
 from object_removal.concurrency import forget_limits
 from object_removal.config import Settings, load_settings
+from object_removal.shared import forget_shared_state
 from provider_emulator import ProviderEmulator
 from support import AILAB_KEY, MODELSLAB_KEY, pack_module
 
@@ -21,13 +22,16 @@ def isolated_configuration(monkeypatch, tmp_path):
     for name in ("AILAB_API_KEY", "MODELSLAB_API_KEY", "AILAB_BASE_URL", "MODELSLAB_BASE_URL",
                  "MODELSLAB_QUEUE_LIMIT", "AILAB_CONCURRENCY", "OBJECT_REMOVAL_LAMA_MODEL",
                  "OBJECT_REMOVAL_BUDGET", "OBJECT_REMOVAL_MIGAN_MODEL",
-                 "OBJECT_REMOVAL_MODEL_DIR"):
+                 "OBJECT_REMOVAL_MODEL_DIR", "OBJECT_REMOVAL_REDIS_URL",
+                 "OBJECT_REMOVAL_REDIS_CACHE_MB"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OBJECT_REMOVAL_CONFIG", str(tmp_path / "config" / "config.ini"))
     monkeypatch.setenv("OBJECT_REMOVAL_CACHE_DIR", str(tmp_path / "cache"))
     # What one test taught the adaptive limits must not slow or speed the next.
     forget_limits()
     pack_module("object_removal.concurrency").forget_limits()
+    forget_shared_state()
+    pack_module("object_removal.shared").forget_shared_state()
 
 
 @pytest.fixture(scope="session")

@@ -19,12 +19,11 @@ from typing import Any
 
 from ..clients.keyed_http import NODE_DEADLINE, KeyedHttp
 from ..clients.modelslab import JobStatus, ModelsLabClient, QueuedEndpoint
-from ..concurrency import account_limit
 from ..config import MODELSLAB_CEILING, MODELSLAB_START, Settings
 from ..errors import ObjectRemovalError, ProviderError
 from ..run_context import DeadlinePassed, RunContext, run_blocking
-from ..stores.job_store import JobStore
-from ..stores.result_cache import ResultCache, request_key
+from ..shared import account_limit, job_store, result_store, shared_store_note
+from ..stores.result_cache import request_key
 from .polling import account_pacer, poll_until_settled, sleep
 
 # How often a run waiting for an earlier submit's answer looks again.
@@ -57,13 +56,15 @@ class ModelsLabJobs:
                          on_retry=on_retry)
         self.client = ModelsLabClient(http)
         ceiling = settings.modelslab_queue_limit or MODELSLAB_CEILING
-        self.queue = account_limit("modelslab", settings.modelslab.base_url, http.key,
-                                   start=min(MODELSLAB_START, ceiling), ceiling=ceiling)
+        self.queue = account_limit(settings, ctx, "modelslab", settings.modelslab.base_url,
+                                   http.key, start=min(MODELSLAB_START, ceiling),
+                                   ceiling=ceiling)
         self._pacer = account_pacer(f"{settings.modelslab.base_url} {self.queue_account}")
         # When each job started (time.monotonic()), for the poll schedule.
         self._started: dict[str, float] = {}
-        self._jobs = JobStore(settings.cache_dir / "modelslab-jobs")
-        self._results = ResultCache(settings.cache_dir / "modelslab-results")
+        # This machine's stores, or with a shared store every worker's.
+        self._jobs = job_store(settings, ctx)
+        self._results = result_store(settings, ctx, "modelslab-results")
 
     @property
     def queue_account(self) -> str:
@@ -176,6 +177,10 @@ class ModelsLabJobs:
             self._started[status.job_id] = started
         self._said_job(status.job_id, "queued", label, handle)
         return status
+
+    def shared_store_note(self) -> str:
+        """What the run's final status adds when Redis was away ("" otherwise)."""
+        return shared_store_note(self._settings, self._ctx)
 
     def unanswered_note(self) -> str:
         """What to tell the user when the run ends while submits it sent have had no answer

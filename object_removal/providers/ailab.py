@@ -18,7 +18,6 @@ import torch
 
 from ..clients.ailab import ADVANCED_PATH, BASIC_PATH, PRO_PATH, AILabClient
 from ..clients.keyed_http import KeyedHttp, Timeouts
-from ..concurrency import account_limit
 from ..config import AILAB_CEILING, AILAB_START, Settings
 from ..errors import ObjectRemovalError
 from ..imaging.codec import decode_image, encode_mask_png, resize_mask, resize_rgb
@@ -32,7 +31,9 @@ from ..imaging.provider_limits import (
 )
 from ..mask.parameters import QUALITIES, MaskInputs
 from ..run_context import RunContext, run_blocking
-from ..stores.result_cache import ResultCache, request_key
+from ..shared import account_limit, payment_claims, result_store, shared_store_note
+from ..stores.paying import pay_once
+from ..stores.result_cache import request_key
 from .base import (
     RESAMPLING_MARGIN,
     Filled,
@@ -120,10 +121,13 @@ class _AILabProvider:
         http = KeyedHttp(settings.ailab, timeouts=TIMEOUTS, cancel=env.ctx.cancel_signal,
                          on_retry=on_retry)
         self._ceiling = settings.ailab_concurrency or AILAB_CEILING
-        limit = account_limit("ailab", settings.ailab.base_url, http.key,
+        limit = account_limit(settings, env.ctx, "ailab", settings.ailab.base_url, http.key,
                               start=min(AILAB_START, self._ceiling), ceiling=self._ceiling)
         self._client = AILabClient(http, limit=limit)
-        self._cache = ResultCache(settings.cache_dir / "ailab")
+        # This machine's stores, or with a shared store every worker's.
+        self._cache = result_store(settings, env.ctx, "ailab")
+        self._paying = payment_claims(settings, env.ctx, "ailab")
+        self._ctx = env.ctx
 
     @property
     def concurrency(self) -> int:
@@ -151,18 +155,26 @@ class _AILabProvider:
         return request.cache_key is not None and self._cache.contains(request.cache_key)
 
     async def fill(self, request: AILabRequest, ctx: RunContext) -> Filled:
+        def waiting() -> None:
+            ctx.status("AILabTools: the same request is being paid for by another run; "
+                       "waiting for its result instead of paying again")
+
         def result() -> Filled:
-            data = self._cache.get(request.cache_key) if request.cache_key else None
-            paid = data is None
-            if data is None:
-                data = self._call(request)
+            if request.cache_key is None:  # seed -1: a new result every time
+                data, paid = self._call(request), True
+            else:
                 # Kept even when the run was cancelled meanwhile: it is paid for.
-                if request.cache_key:
-                    self._cache.put(request.cache_key, data)
+                data, paid = pay_once(self._cache, self._paying, request.cache_key,
+                                      lambda: self._call(request), cancel=ctx.cancel_signal,
+                                      waiting=waiting)
             rgb = resize_rgb(decode_image(data, "AILabTools' result"), *request.size)
             return Filled(rgb, paid)
 
         return await run_blocking(ctx, result)
+
+    def outcome(self) -> str:
+        """Said in the run's final status: that Redis was away, if it was."""
+        return shared_store_note(self._settings, self._ctx)
 
     def _call(self, request: AILabRequest) -> bytes:
         raise NotImplementedError

@@ -81,6 +81,10 @@ class ModelsLabMaskProvider:
     def already_paid(self, request: MaskJobRequest) -> bool:
         return self._jobs.remembers(request.fingerprint)
 
+    def outcome(self) -> str:
+        """Said in the run's final status: that Redis was away, if it was."""
+        return self._jobs.shared_store_note()
+
     def unanswered_note(self) -> str:
         """What a run that stopped must add: submits whose answer had not come yet."""
         return self._jobs.unanswered_note()

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ObjectRemovalError
 from ..imaging.codec import decode_image, encode_png
+from .paying import ResultStore
 from .result_cache import ResultCache, request_key
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,11 @@ class OriginalStore:
     """Originals by identity under `cache_dir/originals`. Failures only log: a missing
     original means FetchResult cannot composite, never a failed run."""
 
-    def __init__(self, cache_dir: Path, max_bytes: int = MAX_BYTES) -> None:
-        self._files = ResultCache(cache_dir / "originals", max_bytes)
+    def __init__(self, cache_dir: Path, max_bytes: int = MAX_BYTES,
+                 files: ResultStore | None = None) -> None:
+        """`files`: where the pictures are kept, if not (only) in `cache_dir/originals`
+        (a store shared by several workers)."""
+        self._files: ResultStore = files or ResultCache(cache_dir / "originals", max_bytes)
 
     def keep(self, rgb: np.ndarray, png: bytes | None = None) -> str:
         """Keep `rgb` (unless kept already) and return its identity. `png`, if given,

@@ -28,8 +28,8 @@ from ..imaging.provider_limits import EncodedImage, encode_within_bytes
 from ..imaging.tensors import from_uint8, image_batch, to_uint8
 from ..jobs.modelslab import ModelsLabJobs
 from ..run_context import DeadlinePassed, RunContext, gather_all, run_blocking
+from ..shared import original_store
 from ..spending import Spend, check_budget, spend_for
-from ..stores.originals import OriginalStore
 from .compositing import (
     NO_ORIGINAL,
     TextResult,
@@ -74,7 +74,7 @@ async def remove_by_text(
         ctx, lambda: _uploads(images, name, jobs))
     to_resume = planned.reused
     check_budget(planned, settings.budget, "ModelsLab")
-    originals = OriginalStore(settings.cache_dir)
+    originals = original_store(settings, ctx)
     job_ids: list[str | None] = [None] * count
     identities: list[str | None] = [None] * count
     finished = new_jobs = 0
@@ -152,7 +152,8 @@ async def remove_by_text(
         ctx.status(f"submitted, {spent.describe()}: {handle()}", job=handle(), state="pending")
         return images.clone(), handle(), torch.zeros(count, height, width)
     finals = [r for r in results if r is not None]
-    ctx.status(f"done, {describe(finals)}; {spent.describe()}: {handle()}", job=handle(),
+    ctx.status(f"done{_also(jobs.shared_store_note())}, {describe(finals)}; "
+               f"{spent.describe()}: {handle()}", job=handle(),
                state="paid" if new_jobs else "free")
     return (torch.stack([r.image for r in finals]), handle(),
             torch.stack([r.mask for r in finals]))
@@ -208,7 +209,7 @@ async def collect_result(
     reference = parse_job_reference(job, settings.modelslab.base_url)
     deadline = _deadline(timeout)
     jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
-    originals = OriginalStore(settings.cache_dir)
+    originals = original_store(settings, ctx)
     count = len(reference.job_ids)
     finished = 0
 
@@ -250,7 +251,8 @@ async def collect_result(
             "one at a time, or use the handle from TextObjectRemove, which carries the size."
         )
     # Collecting costs nothing: the job was paid for when it was submitted.
-    ctx.status(f"done, {_fetch_summary(reference, results, composite)}", state="free")
+    ctx.status(f"done{_also(jobs.shared_store_note())}, "
+               f"{_fetch_summary(reference, results, composite)}", state="free")
     return torch.stack([r.image for r in results]), torch.stack([r.mask for r in results])
 
 

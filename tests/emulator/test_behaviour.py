@@ -69,3 +69,29 @@ def test_ailab_refuses_calls_beyond_its_concurrency(real_emu: ProviderEmulator) 
         thread.join()
     assert sorted(codes) == [200, 200, 429, 429]
     assert good_ailab(real_emu).status_code == 200  # the crowd has gone
+
+
+def test_the_most_calls_of_one_key_at_once_are_counted_refused_ones_too(
+        real_emu: ProviderEmulator) -> None:
+    import threading
+
+    import requests
+    from emulator_helpers import good_ailab
+
+    real_emu.behaviour.update({"ailab_concurrency": 2, "latency": 0.5})
+    assert real_emu.peak_in_flight("ailab") == 0
+    good_ailab(real_emu)
+    assert real_emu.peak_in_flight("ailab") == 1  # one after the other: never more
+    held = [threading.Thread(target=good_ailab, args=(real_emu,)) for _ in range(3)]
+    for thread in held:
+        thread.start()
+    for thread in held:
+        thread.join()
+    assert real_emu.peak_in_flight("ailab") == 3  # the third was refused, but it came
+    assert real_emu.peak_in_flight("modelslab") == 0
+    over_http = requests.get(real_emu.api_url + "/_emulator/in_flight?vendor=ailab", timeout=5)
+    assert over_http.json() == {"ok": True, "peak": 3}
+    with pytest.raises(ValueError, match="vendor must be one of"):
+        real_emu.peak_in_flight("nope")
+    real_emu.reset()
+    assert real_emu.peak_in_flight("ailab") == 0
