@@ -105,14 +105,15 @@ def camera_path(kind: str, frames: int, world: tuple[int, int], size: tuple[int,
         u = t / max(1, frames - 1) - 0.5  # -0.5 .. 0.5 over the clip
         shift = np.zeros(2)
         angle, zoom = 0.0, 1.0
+        # moves in shares of the frame, the same at any size
         if kind == "pan":
-            shift = np.array([150.0, 40.0]) * u * speed
+            shift = np.array([0.24 * width, 0.11 * height]) * u * speed
         elif kind == "zoom":
             zoom = 1.0 + 0.25 * (u + 0.5)
-            shift = np.array([30.0, 10.0]) * u
+            shift = np.array([0.05 * width, 0.03 * height]) * u
         elif kind == "rotate":
             angle = np.deg2rad(4.0) * u
-            shift = np.array([40.0, 10.0]) * u
+            shift = np.array([0.06 * width, 0.03 * height]) * u
         # world point `centre + shift` appears at the frame's centre
         look = centre + shift
         c, s = np.cos(angle) * zoom, np.sin(angle) * zoom

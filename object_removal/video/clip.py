@@ -17,8 +17,8 @@ from ..imaging.compositing import grow_mask
 from ..imaging.tensors import binary_mask, image_batch, mask_batch
 
 GIB = 1 << 30
-# Besides the output (a copy of the clip) and the holes: a few frames' worth of work,
-# the keyframes' pictures and the interpreter's own growth.
+# Besides the outputs and the holes: a few frames' worth of work, the keyframes'
+# pictures and the interpreter's own growth.
 WORKING_BYTES = 256 << 20
 
 
@@ -72,8 +72,9 @@ def check_clip(images: torch.Tensor, mask: torch.Tensor, dilate_size: int) -> Cl
 
 
 def needed_bytes(count: int, height: int, width: int, per_frame_masks: bool) -> int:
-    """What the node's own work takes at its peak, beyond its inputs."""
-    output = count * height * width * 3 * 4
+    """What the node's own work takes at its peak, beyond its inputs: its two outputs
+    (the frames and the float mask), the holes and a working margin."""
+    output = count * height * width * (3 + 1) * 4
     holes = count * height * width if per_frame_masks else height * width
     return output + holes + WORKING_BYTES
 

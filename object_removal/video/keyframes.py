@@ -20,7 +20,7 @@ import torch
 
 from ..imaging.compositing import grow_mask
 from .camera_path import CameraPath, map_points
-from .propagation import sample_colours
+from .propagation import inside_picture, sample_colours
 
 # Points per frame weighed when choosing (a grid over each frame's unseen pixels).
 CHOICE_GRID = 4
@@ -58,8 +58,9 @@ def choose_keyframes(unseen: dict[int, Unseen], path: CameraPath, size: tuple[in
                 continue
             ys, xs = targets[f]
             kx, ky = map_points(path.mapping(f, k), xs.astype(np.float64), ys.astype(np.float64))
-            col, row = np.rint(kx).astype(np.int64), np.rint(ky).astype(np.int64)
-            inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+            inside = inside_picture(kx, ky, width, height)
+            col = np.rint(np.clip(kx, 0, width - 1)).astype(np.int64)
+            row = np.rint(np.clip(ky, 0, height - 1)).astype(np.int64)
             hit = np.zeros(len(ys), bool)
             hit[inside] = served_zone[k][row[inside], col[inside]]
             if hit.any():
@@ -121,7 +122,7 @@ def carry_fills(frame: int, unseen: Unseen, keyframes: Sequence[tuple[int, torch
     for k, picture in sides:
         height, width = picture.shape[:2]
         kx, ky = map_points(path.mapping(frame, k), xs, ys)
-        inside = torch.from_numpy((kx >= 0) & (kx <= width - 1) & (ky >= 0) & (ky <= height - 1))
+        inside = torch.from_numpy(inside_picture(kx, ky, width, height))
         closeness = 1.0 if len(sides) == 1 else 1.0 - abs(frame - k) / span
         weight = torch.where(inside, torch.tensor(max(closeness, 1e-3)), torch.tensor(1e-6))
         colours = sample_colours(picture, np.clip(kx, 0, width - 1), np.clip(ky, 0, height - 1))

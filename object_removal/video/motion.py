@@ -26,10 +26,10 @@ import torch.nn.functional as F
 WORK_SIDE = 480
 # The coarsest level of the pyramid is about this small on its short side.
 COARSEST_SIDE = 24
-# A translation search at the coarsest level catches fast pans (up to this many
-# coarsest-level pixels, about a fifth of the picture).
-SEARCH_RADIUS = 4
-ITERATIONS = (12, 8, 6, 4, 3, 3, 3)  # per level, coarsest first; fine levels need few
+# A translation search at the coarsest level catches fast pans the guess missed (up to
+# this many coarsest-level pixels, about a tenth of the picture).
+SEARCH_RADIUS = 6
+ITERATIONS = (12, 8, 8, 8, 8, 8)  # at most, per level, coarsest first
 STOP_SHIFT = 0.005
 # Each level aligns on at most this many of its most textured pixels.
 MAX_PIXELS = 12_000

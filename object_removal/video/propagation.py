@@ -73,7 +73,8 @@ def propagate_frame(frame: int, frames: torch.Tensor, holes: Sequence[torch.Tens
             break
         chosen = wanting.numpy()
         sx, sy = map_points(path.mapping(frame, source), px[chosen], py[chosen])
-        inside = (sx >= 0) & (sx <= width - 1) & (sy >= 0) & (sy <= height - 1)
+        inside = inside_picture(sx, sy, width, height)
+        sx, sy = np.clip(sx, 0, width - 1), np.clip(sy, 0, height - 1)
         visible = np.zeros(len(chosen), bool)
         rows = np.rint(sy[inside]).astype(np.int64)
         cols = np.rint(sx[inside]).astype(np.int64)
@@ -87,6 +88,11 @@ def propagate_frame(frame: int, frames: torch.Tensor, holes: Sequence[torch.Tens
         found[which, taken[which]] = colours
         taken[which] += 1
     return Propagated(ys, xs, robust_blend(found, taken), taken > 0)
+
+
+def inside_picture(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Which positions fall on the picture's pixels (a pixel reaches half a pixel out)."""
+    return (xs >= -0.5) & (xs <= width - 0.5) & (ys >= -0.5) & (ys <= height - 0.5)
 
 
 def sample_colours(image: torch.Tensor, xs: np.ndarray, ys: np.ndarray) -> torch.Tensor:

@@ -34,6 +34,7 @@ from .clip import Clip, check_clip
 from .kept_fills import KeptFills
 from .keyframes import Unseen, carry_fills, choose_keyframes
 from .motion import grey_for_motion
+from .narrow_gaps import fill_from_around, split_narrow
 from .parameters import DEFAULT_PROVIDER, VideoInputs
 from .propagation import propagate_frame
 
@@ -105,13 +106,16 @@ async def remove_from_clip(images: torch.Tensor, mask: torch.Tensor,
 
 
 class _Progress:
-    """The progress bar over the whole job, and a status line per frame."""
+    """The progress bar over the whole job, a status line per frame, and Cancel checked
+    between frames (a frame's work is a fraction of a second)."""
 
     def __init__(self, ctx: RunContext, total: int) -> None:
         self._ctx, self._total = ctx, total
         ctx.progress(0, total)
 
     def at(self, done: int, status: str | None) -> None:
+        """After each frame's work: stop there if the run was cancelled meanwhile."""
+        self._ctx.raise_if_cancelled()
         if status:
             self._ctx.status(status)
         self._ctx.progress(done, self._total)
@@ -135,8 +139,15 @@ async def _propagate(clip: Clip, path: CameraPath, result: torch.Tensor, ctx: Ru
         found = propagate_frame(t, clip.frames, clip.holes, path)
         seen = found.seen
         result[t, found.ys[seen], found.xs[seen]] = found.colours[seen]
-        if not bool(seen.all()):
-            unseen[t] = Unseen(found.ys[~seen].numpy(), found.xs[~seen].numpy())
+        if bool(seen.all()):
+            return
+        missing = np.zeros(clip.size, bool)
+        missing[found.ys[~seen].numpy(), found.xs[~seen].numpy()] = True
+        narrow, wide = split_narrow(missing)
+        wide |= fill_from_around(result[t], narrow)
+        if wide.any():
+            ys, xs = np.nonzero(wide)
+            unseen[t] = Unseen(ys, xs)
 
     for t in range(clip.count):
         if clip.holes[t] is not None:
