@@ -78,6 +78,9 @@ class Clip:
     """(T, H, W) bool: hole pixels whose background some other frame shows."""
     holes: np.ndarray = field(repr=False)
     """(T, H, W) bool: the masks grown by DILATE, where both methods replace pixels."""
+    ideal: np.ndarray = field(repr=False)
+    """(T, H, W, 3) uint8: the best any method could give (the truth without the
+    sensor noise or JPEG no method can know), for the flicker floor."""
 
 
 def _enlarged(picture: np.ndarray, height: int, width: int) -> torch.Tensor:
@@ -247,14 +250,15 @@ def build_clip(split: str, kind: str, camera: str, variant: str = "clean", *,
             left = round(width * (0.15 + 0.7 * u) - w / 2)
         _paste(frame, pixels, alpha, top, left, masks[t])
         clip[t] = frame.permute(1, 2, 0).numpy()
-    clip_u8, truth_u8 = _variant(variant, clip, truth, rng)
+    clip_u8, truth_u8, ideal_u8 = _variant(variant, clip, truth, rng)
     holes = grown_holes(masks, dilate)
     seen = np.zeros_like(holes)
     if with_visibility:
         near_path = layers[2] if layers is not None else None
         seen = seen_elsewhere(holes, path, near_path, layer_maps if layers else None, size)
     name = f"{split}/{kind}/{camera}" + ("" if variant == "clean" else f"+{variant}")
-    return Clip(name, split, kind, camera, variant, clip_u8, truth_u8, masks, seen, holes)
+    return Clip(name, split, kind, camera, variant, clip_u8, truth_u8, masks, seen, holes,
+                ideal_u8)
 
 
 def _near_band(size: tuple[int, int], frame_height: int) -> torch.Tensor:
@@ -267,12 +271,14 @@ def _near_band(size: tuple[int, int], frame_height: int) -> torch.Tensor:
 
 
 def _variant(variant: str, clip: np.ndarray, truth: np.ndarray, rng: np.random.Generator
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """The clip and its ground truth as uint8, with the same per-frame degradation."""
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The clip, its ground truth and the ideal result as uint8, with the same per-frame
+    degradation on clip and truth."""
+    ideal = np.clip(truth * 255 + 0.5, 0, 255).astype(np.uint8)
     if variant == "noise":
         noise = rng.normal(0, 2.5 / 255, clip.shape).astype(np.float32)
         clip, truth = clip + noise, truth + noise
-    elif variant == "exposure":
+    elif variant == "exposure":  # predictable from the rest of the frame: ideal = truth
         gains = rng.uniform(0.93, 1.07, (clip.shape[0], 1, 1, 1)).astype(np.float32)
         clip, truth = clip * gains, truth * gains
     clip_u8 = np.clip(clip * 255 + 0.5, 0, 255).astype(np.uint8)
@@ -280,7 +286,9 @@ def _variant(variant: str, clip: np.ndarray, truth: np.ndarray, rng: np.random.G
     if variant == "jpeg":
         clip_u8 = np.stack([_jpeg(f) for f in clip_u8])
         truth_u8 = np.stack([_jpeg(f) for f in truth_u8])
-    return clip_u8, truth_u8
+    if variant in ("clean", "exposure"):
+        ideal = truth_u8
+    return clip_u8, truth_u8, ideal
 
 
 def _jpeg(frame: np.ndarray, quality: int = 75) -> np.ndarray:

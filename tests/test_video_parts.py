@@ -118,10 +118,11 @@ def test_narrow_gaps_are_filled_from_around_and_wide_ones_left():
     assert wide[30, 50] and wide[30, 40]
     picture = torch.zeros(60, 80, 3)
     picture[:] = torch.tensor([0.2, 0.5, 0.8])
-    picture[torch.from_numpy(narrow)] = 1.0  # what was there (the object) is not used
-    left = fill_from_around(picture, narrow)
+    picture[torch.from_numpy(unseen)] = 1.0  # what was there (the object) is never used
+    left = fill_from_around(picture, narrow, unknown=unseen)
     assert not left.any()
-    assert torch.allclose(picture[10:50, 0:2], torch.tensor([0.2, 0.5, 0.8]))
+    assert torch.allclose(picture[torch.from_numpy(narrow)], torch.tensor([0.2, 0.5, 0.8]))
+    assert bool((picture[torch.from_numpy(wide)] == 1.0).all())  # left for a keyframe
 
 
 def test_a_logo_on_a_still_shot_needs_one_keyframe_per_reach():

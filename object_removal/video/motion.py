@@ -29,14 +29,21 @@ COARSEST_SIDE = 24
 # A translation search at the coarsest level catches fast pans the guess missed (up to
 # this many coarsest-level pixels, about a tenth of the picture).
 SEARCH_RADIUS = 6
+SEARCH_MARGIN = 1.25
 ITERATIONS = (12, 8, 8, 8, 8, 8)  # at most, per level, coarsest first
+# Stop a level once no corner moves more than this (in its pixels): the finest level
+# precisely, the coarser ones only as far as the next level needs.
 STOP_SHIFT = 0.005
+STOP_SHIFT_COARSE = 0.05
 # Each level aligns on at most this many of its most textured pixels.
 MAX_PIXELS = 12_000
-MEDIAN_SAMPLE = 4_000
+SCALE_SAMPLE = 2_000
 # A pixel whose grey changes by less than this to its neighbours is flat.
 FLAT = 1.5 / 255  # stop a level once no corner moves more than this (its pixels)
 TUKEY = 4.685
+PRIOR = 1.0
+SCALE_QUANTILE = 0.3
+SCALE_OF_QUANTILE = 1 / 0.385  # |x| of a normal's 30th percentile is 0.385 sigma
 # After alignment, at most this share of the compared pixels may disagree (a quarter
 # of the picture is easily covered by an object, by parallax or motion blur) ...
 CUT_DISAGREEING = 0.6
@@ -92,8 +99,10 @@ def align(reference: tuple[torch.Tensor, torch.Tensor], frame: tuple[torch.Tenso
     for level, (a, ua, b, ub) in enumerate(pyramid):
         if level == 0:
             homography = _search_translation(a, ua, b, ub, homography)
+        finest = level == len(pyramid) - 1
         homography, light = _refine(a, ua, b, ub, homography, light,
-                                    ITERATIONS[min(level, len(ITERATIONS) - 1)])
+                                    ITERATIONS[min(level, len(ITERATIONS) - 1)],
+                                    STOP_SHIFT if finest else STOP_SHIFT_COARSE)
     disagreeing, overlap = _agreement(grey_a, usable_a, grey_b, usable_b, homography, light)
     fits = disagreeing <= CUT_DISAGREEING and overlap >= CUT_OVERLAP
     return Alignment(_to_pixels(homography, full_size), 1 / float(1 + light[0]), fits)
@@ -171,7 +180,8 @@ def _half_usable(usable: torch.Tensor) -> torch.Tensor:
 def _search_translation(a: torch.Tensor, ua: torch.Tensor, b: torch.Tensor, ub: torch.Tensor,
                         homography: torch.Tensor) -> torch.Tensor:
     """The best of whole-pixel shifts around `homography`, by the mean absolute
-    difference after removing each side's mean (so exposure changes do not matter)."""
+    difference after removing each side's mean (so exposure changes do not matter);
+    no shift unless one is clearly better."""
     height, width = a.shape
     grid = _grid(height, width)
     warped, inside = _warp(b, homography, grid)
@@ -189,7 +199,10 @@ def _search_translation(a: torch.Tensor, ua: torch.Tensor, b: torch.Tensor, ub: 
                 continue
             difference = (warped[yb, xb] - a[ya, xa])[valid]
             cost = float((difference - difference.mean()).abs().mean())
-            cost *= 1 + 0.02 * math.hypot(dx, dy)  # near-ties go to the smaller shift
+            if (dx, dy) != (0, 0):
+                # The guess stands unless a shift is clearly better: a second motion in
+                # the picture (parallax) can make another shift look a little better.
+                cost *= SEARCH_MARGIN + 0.02 * math.hypot(dx, dy)
             if cost < best_cost:
                 best, best_cost = (dx, dy), cost
     dx, dy = best
@@ -203,7 +216,7 @@ def _search_translation(a: torch.Tensor, ua: torch.Tensor, b: torch.Tensor, ub: 
 
 
 def _refine(a: torch.Tensor, ua: torch.Tensor, b: torch.Tensor, ub: torch.Tensor,
-            homography: torch.Tensor, light: torch.Tensor, iterations: int
+            homography: torch.Tensor, light: torch.Tensor, iterations: int, stop: float
             ) -> tuple[torch.Tensor, torch.Tensor]:
     """Gauss-Newton on 8 homography + 2 light (gain, offset) parameters, inverse
     compositional (the geometric part of the Jacobian is `a`'s, fixed for the level),
@@ -226,6 +239,7 @@ def _refine(a: torch.Tensor, ua: torch.Tensor, b: torch.Tensor, ub: torch.Tensor
     grid = (ys.flatten()[pick][:, None], xs.flatten()[pick][:, None])
     corners = torch.tensor([[-1, -1, 1], [1, -1, 1], [1, 1, 1], [-1, 1, 1]],
                            dtype=torch.float64).T
+    shapes = _shape_directions(width / height)
     for _ in range(iterations):
         warped, inside = _warp(b, homography, grid)
         warped, inside = warped[:, 0], inside[:, 0]
@@ -238,6 +252,7 @@ def _refine(a: torch.Tensor, ua: torch.Tensor, b: torch.Tensor, ub: torch.Tensor
         hessian = (weighted.T @ jacobian).to(torch.float64)
         hessian += torch.eye(10, dtype=torch.float64) * (1e-6 * hessian.diagonal().mean())
         gradient = (weighted.T @ residual).to(torch.float64)
+        _add_shape_prior(hessian, gradient, homography, shapes)
         step = torch.linalg.solve(hessian, -gradient)
         # inverse compositional: the template's increment, undone on the warp
         increment = torch.tensor([[1 + step[0], step[1], step[2]],
@@ -249,10 +264,43 @@ def _refine(a: torch.Tensor, ua: torch.Tensor, b: torch.Tensor, ub: torch.Tensor
         light = light + step[8:]
         after = homography @ corners
         moved = (after[:2] / after[2] - before[:2] / before[2]).abs()
-        if float(moved[0].max()) * width / 2 < STOP_SHIFT and \
-                float(moved[1].max()) * height / 2 < STOP_SHIFT:
+        if float(moved[0].max()) * width / 2 < stop and float(moved[1].max()) * height / 2 < stop:
             break
     return homography, light
+
+
+def _shape_directions(aspect: float) -> torch.Tensor:
+    """(4, 10): how a step moves stretch, shear and the two perspective terms (see
+    `_add_shape_prior`)."""
+    directions = torch.zeros(4, 10, dtype=torch.float64)
+    directions[0, 0], directions[0, 4] = 1.0, -1.0          # stretch: h00 - h11
+    directions[1, 1], directions[1, 3] = aspect, 1 / aspect  # shear: h01 a + h10 / a
+    directions[2, 6] = directions[3, 7] = 1.0                # perspective: h20, h21
+    return directions
+
+
+def _add_shape_prior(hessian: torch.Tensor, gradient: torch.Tensor, homography: torch.Tensor,
+                     directions: torch.Tensor) -> None:
+    """A prior towards a similarity (zoom, turn, move): a camera's motion between frames
+    of one shot has little stretch, shear or perspective, and with them a second plane
+    moving otherwise (parallax: a near layer) would pull the fit to a compromise between
+    the two that matches neither. Each is held to 0 with a weight of PRIOR times the
+    data's own; what the pixels really show still wins.
+
+    In the normalised coordinates (x over the width, y over the height) a similarity
+    has h00 = h11 and h01 * aspect + h10 / aspect = 0. The inverse compositional step
+    moves H by about -step along each of `directions`.
+    """
+    h = homography / homography[2, 2]
+    aspect = float(directions[1, 1])
+    values = torch.stack([h[0, 0] - h[1, 1], h[0, 1] * aspect + h[1, 0] / aspect,
+                          h[2, 0], h[2, 1]])
+    data = hessian.diagonal()
+    used = directions != 0
+    weights = torch.stack([PRIOR * data[u].mean() / (d[u] ** 2).mean()
+                           for d, u in zip(directions, used, strict=True)])
+    hessian += directions.T @ (weights[:, None] * directions)
+    gradient -= directions.T @ (weights * values)
 
 
 def _textured(image: torch.Tensor, usable: torch.Tensor) -> torch.Tensor:
@@ -280,9 +328,12 @@ def _gradients(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _tukey_weights(residual: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     values = residual[valid].abs()
-    if values.numel() > 4 * MEDIAN_SAMPLE:  # a spread sample estimates the median as well
-        values = values[:: values.numel() // MEDIAN_SAMPLE]
-    sigma = max(1.4826 * float(values.median()), 1.0 / 255)
+    if values.numel() > 2 * SCALE_SAMPLE:  # a spread sample estimates it as well
+        values = values[:: values.numel() // SCALE_SAMPLE]
+    # The spread of the best-fitting third (scaled to a normal's sigma), not the median:
+    # where a second motion (a near layer, a crowd) covers half the picture, the fit
+    # stays with the motion it started from instead of settling between the two.
+    sigma = max(SCALE_OF_QUANTILE * float(torch.quantile(values, SCALE_QUANTILE)), 1.0 / 255)
     scaled = residual / (TUKEY * sigma)
     weights = (1 - scaled**2).clamp(min=0) ** 2
     return torch.where(valid, weights, torch.zeros_like(weights))

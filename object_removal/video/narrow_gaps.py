@@ -30,10 +30,13 @@ def split_narrow(unseen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unseen & ~wide_array, wide_array
 
 
-def fill_from_around(picture: torch.Tensor, gaps: np.ndarray) -> np.ndarray:
-    """Fill `gaps` of (H, W, 3) `picture` in place from the pixels around them (all
-    pixels outside `gaps` count as known); returns what could not be reached (only
-    a gap with no known pixel anywhere near)."""
+def fill_from_around(picture: torch.Tensor, gaps: np.ndarray,
+                     unknown: np.ndarray | None = None) -> np.ndarray:
+    """Fill `gaps` of (H, W, 3) `picture` in place from the known pixels around them
+    (all but `unknown`, which holds the gaps and may hold more: pixels still to be
+    filled otherwise, whose colours are the object's). Returns the part of the gaps no
+    known pixel reached."""
+    unknown = gaps if unknown is None else unknown
     ys, xs = np.nonzero(gaps)
     if len(ys) == 0:
         return gaps
@@ -41,10 +44,11 @@ def fill_from_around(picture: torch.Tensor, gaps: np.ndarray) -> np.ndarray:
     y0, y1 = max(0, ys.min() - 1), min(height, ys.max() + 2)
     x0, x1 = max(0, xs.min() - 1), min(width, xs.max() + 2)
     region = picture[y0:y1, x0:x1].permute(2, 0, 1)[None]  # a view: writes go through
-    known = torch.from_numpy(~gaps[y0:y1, x0:x1]).to(torch.float32)[None, None]
+    known = torch.from_numpy(~unknown[y0:y1, x0:x1]).to(torch.float32)[None, None]
+    to_fill = torch.from_numpy(gaps[y0:y1, x0:x1])
     kernel = torch.tensor([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=torch.float32)
     for _ in range(4 * NARROW):
-        todo = known[0, 0] == 0
+        todo = (known[0, 0] == 0) & to_fill
         if not bool(todo.any()):
             break
         weight = F.conv2d(F.pad(known, (1, 1, 1, 1)), kernel[None, None])
@@ -57,5 +61,5 @@ def fill_from_around(picture: torch.Tensor, gaps: np.ndarray) -> np.ndarray:
         region[0, :, reached] = mean[0, :, reached]
         known[0, 0, reached] = 1
     left = gaps.copy()
-    left[y0:y1, x0:x1] = (known[0, 0] == 0).numpy()
+    left[y0:y1, x0:x1] = ((known[0, 0] == 0) & to_fill).numpy()
     return left

@@ -83,7 +83,10 @@ async def remove_from_clip(images: torch.Tensor, mask: torch.Tensor,
         unseen, path, clip.size, inputs.fill_reach))
     spent = Spend(credit_priced=spec.credits_per_call is not None)
     outcome = ""
-    if keyframes:
+    if not keyframes:
+        ctx.status(f"{spec.name}: 0 paid calls for {clip.count} frames (the other frames show "
+                   "everything the masks hide)")
+    else:
         env = ProviderEnvironment(ctx=ctx, composite=True,
                                   settings=lambda: settings or load_settings())
         job = _KeyframeJob(clip, path, result, unseen, spec, env, options)
@@ -144,7 +147,7 @@ async def _propagate(clip: Clip, path: CameraPath, result: torch.Tensor, ctx: Ru
         missing = np.zeros(clip.size, bool)
         missing[found.ys[~seen].numpy(), found.xs[~seen].numpy()] = True
         narrow, wide = split_narrow(missing)
-        wide |= fill_from_around(result[t], narrow)
+        wide |= fill_from_around(result[t], narrow, unknown=missing)
         if wide.any():
             ys, xs = np.nonzero(wide)
             unseen[t] = Unseen(ys, xs)
