@@ -12,9 +12,9 @@ quality figures) and the same dilate_size:
 - PSNR inside the hole: where another frame shows the background (the ground truth
   knows where), and over the whole hole;
 - flicker: the mean absolute difference between the output's frame-to-frame change
-  and the ground truth's, inside the hole (grey levels of 255); "floor" is what the
-  best possible result scores (the truth without the sensor noise or JPEG of each
-  frame, which no method can know);
+  and the ground truth's, inside the hole (grey levels of 255); "clean" is what the
+  noise-free background scores against the noisy or JPEG truth (the sensor noise and
+  JPEG of each frame are in the truth and no method can know them; 0 elsewhere);
 - paid calls for the clip with `ailab`, counted at the provider emulator (a real HTTP
   server on 127.0.0.1), and whether the status line announced that number first.
 
@@ -252,7 +252,7 @@ def targets(rows: list[dict]) -> list[str]:
         o, b = row["ours"], row.get("per_frame")
         flick = float(np.mean(o["flicker"]))
         checks = [f"paid calls {o['paid_calls']} <= 2: {o['paid_calls'] <= 2}",
-                  f"flicker {flick:.2f} <= floor+1 ({row['floor'] + 1:.2f}): "
+                  f"flicker {flick:.2f} <= clean+1 ({row['floor'] + 1:.2f}): "
                   f"{flick <= row['floor'] + 1}"]
         if b:
             base = float(np.mean(b["flicker"]))

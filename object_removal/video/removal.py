@@ -97,14 +97,15 @@ async def remove_from_clip(images: torch.Tensor, mask: torch.Tensor,
             if t not in keyframes:
                 await run_blocking(ctx, lambda t=t: _carry(t, unseen[t], job.completed, path,
                                                             result, inputs.fill_reach))
-            progress.at(2 * clip.count + done + 1, f"carrying fills: frame {t + 1}")
+            progress.at(2 * clip.count + done + 1,
+                        f"carrying the generated fills: frame {t + 1} of {clip.count}")
+    progress.at(3 * clip.count, None)
     ctx.spend.add(spent)
     cost = "free" if spec.credits_per_call == 0 else spent.describe()
     keys = f"{len(keyframes)} keyframe{'s' if len(keyframes) != 1 else ''}"
     ctx.status(f"{spec.name}: done, {clip.count} frames, {keys}"
                f"{' ' + outcome if outcome else ''}, {cost}",
                state="paid" if spent.paid_calls else "free")
-    progress.at(3 * clip.count, None)
     return VideoResult(result, clip.changed_mask())
 
 
