@@ -9,7 +9,7 @@ slightly. Into that footage goes what is to be removed:
 - ``overlay``: a fixed overlay, a logo (scikit-image's, with its own transparency) or
   a timestamp drawn here, that stays put on the screen while the camera moves;
 - ``parallax``: two layers, the photo far away and a band of another photo near the
-  camera moving twice as fast, with an object crossing both.
+  camera moving twice as fast, with an object moving along the band's edge, over both.
 
 Variants add, per frame, sensor noise, JPEG compression or exposure flicker, to the
 clip and its ground truth alike (the same noise, the same gain; JPEG of each).
@@ -246,7 +246,9 @@ def build_clip(split: str, kind: str, camera: str, variant: str = "clean", *,
         else:
             u = t / max(1, frames - 1)
             h, w = area
-            top = round(height * (0.55 - 0.15 * u) - h / 2)
+            # with two layers, along the near layer's edge: the hole covers both
+            middle = 0.74 if layers is not None else 0.55 - 0.15 * u
+            top = round(height * middle - h / 2)
             left = round(width * (0.15 + 0.7 * u) - w / 2)
         _paste(frame, pixels, alpha, top, left, masks[t])
         clip[t] = frame.permute(1, 2, 0).numpy()
