@@ -89,7 +89,9 @@ async def remove_from_clip(images: torch.Tensor, mask: torch.Tensor,
     else:
         env = ProviderEnvironment(ctx=ctx, composite=True,
                                   settings=lambda: settings or load_settings())
-        job = _KeyframeJob(clip, path, result, unseen, spec, env, options)
+        # building it hashes the clip (a second or two for a long one): off the loop
+        job = await run_blocking(ctx, lambda: _KeyframeJob(clip, path, result, unseen, spec,
+                                                           env, options))
         keyframes = await run_blocking(ctx, lambda: job.plan(keyframes))
         spent = await job.fill(keyframes)
         outcome = outcome_of(job.provider)
