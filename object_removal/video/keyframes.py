@@ -71,7 +71,10 @@ def choose_keyframes(unseen: dict[int, Unseen], path: CameraPath, size: tuple[in
         def gain(k: int) -> int:
             return sum(int((hit & waiting[f]).sum()) for f, hit in serves[k].items())
 
-        best = max((k for k in frames if k not in chosen), key=gain)
+        # among equals the one nearest the middle: its fill travels least far
+        middle = (frames[0] + frames[-1]) / 2
+        best = max((k for k in frames if k not in chosen),
+                   key=lambda k: (gain(k), -abs(k - middle)))
         if gain(best) == 0:  # cannot happen (each frame serves itself); never loop forever
             break
         chosen.append(best)
