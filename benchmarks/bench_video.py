@@ -4,7 +4,8 @@ or an overlay, two layers; noise, JPEG and exposure variants).
 
     pip install scikit-image          # the photos; not a dependency of the pack
     python benchmarks/bench_video.py [--split dev|held-out|both] [--only TEXT]
-                                     [--no-baseline] [--no-speed] [--pictures DIR]
+                                     [--no-baseline] [--no-speed] [--no-quality]
+                                     [--pictures DIR] [--json FILE]
 
 Per clip, both methods with the same provider (`local`, offline PatchMatch here: the
 quality figures) and the same dilate_size:
@@ -274,6 +275,8 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip per-frame Mask Object Remove (slow: PatchMatch per frame)")
     parser.add_argument("--no-speed", action="store_true", help="skip speed and memory")
+    parser.add_argument("--no-quality", action="store_true",
+                        help="only speed and memory (the figures to measure on a quiet machine)")
     parser.add_argument("--pictures", type=Path, help="save frame strips and flicker plots")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
@@ -282,6 +285,8 @@ def main() -> None:
         print(json.dumps(memory_probe()))
         return
     splits = ("dev", "held-out") if args.split == "both" else (args.split,)
+    if args.no_quality:
+        splits = ()
     report: dict = {"clips": [], "speed": [], "memory": None}
     # a cache of its own: nothing paid for in an earlier run may be reused here
     os.environ["OBJECT_REMOVAL_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-video-")
