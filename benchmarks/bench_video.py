@@ -124,8 +124,10 @@ def per_frame(clip: Clip, provider: str) -> tuple[np.ndarray, float]:
 # --- per clip ------------------------------------------------------------------------------------
 
 
-def measure_clip(clip: Clip, emulator: ProviderEmulator, baseline: bool,
+def measure_clip(clip: Clip, emulator: ProviderEmulator, baseline: bool | dict,
                  pictures: Path | None) -> dict:
+    """`baseline`: run per-frame removal, or not, or take its figures from an earlier
+    run's row (its code is not this node's: its figures do not change with it)."""
     row: dict = {"clip": clip.name, "split": clip.split, "kind": clip.kind,
                  "camera": clip.camera, "variant": clip.variant,
                  "hole_share": float(clip.holes.mean()),
@@ -147,7 +149,9 @@ def measure_clip(clip: Clip, emulator: ProviderEmulator, baseline: bool,
     row["ours"]["announced_right"] = bool(announced) and announced[0].split(": ")[1].startswith(
         f"{calls} paid call")
     baseline_result = None
-    if baseline:
+    if isinstance(baseline, dict):
+        row["per_frame"] = baseline
+    elif baseline:
         baseline_result, seconds = per_frame(clip, "local")
         row["per_frame"] = {"psnr_seen": psnr(baseline_result, clip.truth, seen),
                             "psnr_hole": psnr(baseline_result, clip.truth, clip.holes),
@@ -227,7 +231,7 @@ def _f(value: float | None, digits: int = 1) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = ["| clip | hole seen elsewhere | PSNR seen: video / per-frame | PSNR hole: video / "
-             "per-frame | flicker: video / per-frame / floor | paid calls: video / per-frame "
+             "per-frame | flicker: video / per-frame / clean | paid calls: video / per-frame "
              "| s per clip: video / per-frame |",
              "|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -274,6 +278,8 @@ def main() -> None:
     parser.add_argument("--only", help="only clips whose name contains this")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip per-frame Mask Object Remove (slow: PatchMatch per frame)")
+    parser.add_argument("--baseline-from", type=Path,
+                        help="per-frame figures from an earlier run's --json (same clips)")
     parser.add_argument("--no-speed", action="store_true", help="skip speed and memory")
     parser.add_argument("--no-quality", action="store_true",
                         help="only speed and memory (the figures to measure on a quiet machine)")
@@ -295,8 +301,13 @@ def main() -> None:
         for split in splits:
             rows = []
             only = (lambda name: args.only in name) if args.only else None
+            earlier = {}
+            if args.baseline_from:
+                earlier = {r["clip"]: r["per_frame"] for r in
+                           json.loads(args.baseline_from.read_text())["clips"] if "per_frame" in r}
             for clip in build_split(split, only):
-                row = measure_clip(clip, emulator, not args.no_baseline, args.pictures)
+                baseline = earlier.get(clip.name, not args.no_baseline)
+                row = measure_clip(clip, emulator, baseline, args.pictures)
                 rows.append(row)
                 print(json.dumps({k: v for k, v in row.items()}, default=str)[:400], flush=True)
             report["clips"] += rows

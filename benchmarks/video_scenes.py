@@ -7,7 +7,8 @@ slightly. Into that footage goes what is to be removed:
 - ``object``: a real object cut out of another photo (an ellipse around a cat's face,
   a camera, a cup, a headlight) moving across the picture;
 - ``overlay``: a fixed overlay, a logo (scikit-image's, with its own transparency) or
-  a timestamp drawn here, that stays put on the screen while the camera moves;
+  a timestamp drawn here, that stays put on the screen while the camera moves (and, in
+  the development clips only, ``banner``: a wide line of text);
 - ``parallax``: two layers, the photo far away and a band of another photo near the
   camera moving twice as fast, with an object moving along the band's edge, over both.
 
@@ -165,7 +166,7 @@ def cut_object(source: str, box: Box, area: float) -> tuple[np.ndarray, np.ndarr
 
 
 def overlay_picture(name: str, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """A logo or a timestamp: (h, w, 3) float pixels and their alpha."""
+    """A logo, a timestamp or a banner of text: (h, w, 3) float pixels and their alpha."""
     if name == "logo":
         from skimage import data
 
@@ -173,7 +174,7 @@ def overlay_picture(name: str, height: int) -> tuple[np.ndarray, np.ndarray]:
         width = round(logo.width * height / logo.height)
         logo = np.asarray(logo.resize((width, height), Image.Resampling.LANCZOS), np.float32)
         return logo[..., :3] / 255, logo[..., 3] / 255
-    text = "2026-11-30  14:07:31"
+    text = "2026-11-30  14:07:31" if name == "timestamp" else "LIVE  ·  CHANNEL 7"
     font = ImageFont.load_default(size=height)
     probe = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=font)
     width, tall = probe[2] + 8, probe[3] + 8
@@ -181,7 +182,7 @@ def overlay_picture(name: str, height: int) -> tuple[np.ndarray, np.ndarray]:
     ImageDraw.Draw(canvas).text((4, 4), text, fill=255, font=font, stroke_width=2)
     alpha = np.asarray(canvas, np.float32) / 255
     pixels = np.empty((*alpha.shape, 3), np.float32)
-    pixels[:] = (1.0, 0.85, 0.2)  # an amber date stamp
+    pixels[:] = (1.0, 0.85, 0.2) if name == "timestamp" else (0.95, 0.95, 1.0)
     return pixels, alpha
 
 
@@ -222,8 +223,9 @@ def build_clip(split: str, kind: str, camera: str, variant: str = "clean", *,
         near_path = camera_path(camera, frames, tuple(near.shape[1:]), size, speed=2.0)
         layers = (near, band, near_path)
     rng = np.random.default_rng(zlib.crc32(f"{split}/{kind}/{camera}/{variant}/{index}".encode()))
-    if kind == "overlay":
-        pixels, alpha = overlay_picture(setup["overlay"], round(height * 0.12))
+    if kind in ("overlay", "banner"):
+        name = setup["overlay"] if kind == "overlay" else "banner"
+        pixels, alpha = overlay_picture(name, round(height * 0.12))
         area = None
     else:
         pixels, alpha = cut_object(source, box, 0.07 * height * width)
@@ -241,7 +243,7 @@ def build_clip(split: str, kind: str, camera: str, variant: str = "clean", *,
             frame = frame * (1 - coverage) + near_frame[:3] * coverage
             layer_maps[t] = coverage[0].numpy() >= 0.5
         truth[t] = frame.permute(1, 2, 0).numpy()
-        if kind == "overlay":
+        if kind in ("overlay", "banner"):
             top, left = round(height * 0.78), round(width * 0.05)
         else:
             u = t / max(1, frames - 1)
@@ -347,6 +349,10 @@ def clip_plan(split: str) -> list[tuple[str, str, str, int]]:
              ("parallax", "pan", "clean", 0)]
     plan += [("object", camera, variant, i + 1)
              for camera in ("still", "pan") for i, variant in enumerate(VARIANTS)]
+    if split == "dev":
+        # added after the held-out timestamp clip showed what a wide overlay on a pan does
+        # (a bug, since fixed, in which frames are searched): a dev clip of that kind
+        plan.append(("banner", "pan", "clean", 1))
     return plan
 
 

@@ -80,16 +80,20 @@ def test_a_cut_starts_a_new_shot_and_nothing_maps_across_it():
     assert path.shots == (0,) * 6 + (1,) * 5
     assert list(path.shot_frames(7)) == list(range(6, 11))
     assert not path.same_shot(5, 6)
-    assert search_order(7, path.shot_frames(7)) == [8, 6, 9, 10]
+    assert search_order(7, path.shot_frames(7)) == [8, 6, 9, 10]  # ends included
 
 
-def test_the_search_goes_nearest_first_then_thins_out():
+def test_the_search_goes_nearest_first_then_thins_out_and_ends_at_the_shots_ends():
     order = search_order(40, range(0, 100))
     assert order[:4] == [41, 39, 42, 38]
-    distances = [abs(f - 40) for f in order]
+    distances = [abs(f - 40) for f in order[:-1]]
     assert distances == sorted(distances)
     assert set(range(1, 9)) <= set(distances) and 9 not in distances
-    assert len(order) < 40  # not all 99 others
+    assert max(b - a for a, b in zip(distances, distances[1:], strict=False)) <= 4
+    assert len(order) < 50  # not all 99 others
+    # what a pan hides longest only the shot's last (or first) frames show: searched
+    assert order[-1] == 99 and 0 in order
+    assert search_order(0, range(0, 48))[-1] == 47
 
 
 def test_the_blend_is_the_mean_of_the_middle_values():

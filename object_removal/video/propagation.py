@@ -24,8 +24,10 @@ from .camera_path import CameraPath, map_points
 
 SAMPLES = 5
 # The frames searched, by distance: every one nearby, then sparser (what one frame
-# shows its neighbour usually shows too); at most this many each way.
+# shows its neighbour usually shows too): every one up to NEAR_FRAMES away, then every
+# 2nd, then every MAX_STRIDE-th.
 NEAR_FRAMES = 8
+MAX_STRIDE = 4
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ class Propagated:
 
 def search_order(frame: int, frames: range) -> list[int]:
     """The other frames of the shot, nearest first: every one up to NEAR_FRAMES away,
-    then every 2nd, 4th, ... as the distance doubles, alternating after and before."""
+    then every 2nd, then every 4th, alternating after and before; and the shot's first
+    and last frames, always: as the camera keeps moving, what stays hidden longest is
+    shown only near the shot's ends."""
     order: list[int] = []
     distance, stride = 1, 1
     longest = max(frame - frames.start, frames.stop - 1 - frame)
@@ -50,10 +54,11 @@ def search_order(frame: int, frames: range) -> list[int]:
         for source in (frame + distance, frame - distance):
             if source in frames:
                 order.append(source)
-        if distance >= NEAR_FRAMES * stride:
+        if distance >= NEAR_FRAMES * stride and stride < MAX_STRIDE:
             stride *= 2
         distance += stride
-    return order
+    ends = [f for f in (frames.stop - 1, frames.start) if f != frame and f not in order]
+    return order + ends
 
 
 def propagate_frame(frame: int, frames: torch.Tensor, holes: Sequence[torch.Tensor | None],
