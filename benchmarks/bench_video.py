@@ -276,6 +276,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("dev", "held-out", "both"), default="both")
     parser.add_argument("--only", help="only clips whose name contains this")
+    parser.add_argument("--clips", nargs="+", help="only these clips, by their exact names")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip per-frame Mask Object Remove (slow: PatchMatch per frame)")
     parser.add_argument("--baseline-from", type=Path,
@@ -300,7 +301,10 @@ def main() -> None:
         _point_at(emulator)
         for split in splits:
             rows = []
-            only = (lambda name: args.only in name) if args.only else None
+            def only(name: str) -> bool:
+                return (not args.only or args.only in name) and (
+                    not args.clips or name in args.clips)
+
             earlier = {}
             if args.baseline_from:
                 earlier = {r["clip"]: r["per_frame"] for r in

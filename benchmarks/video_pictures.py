@@ -89,5 +89,5 @@ def plot(series: dict[str, list[float]], floor: float, title: str, width: int, h
             draw.line([point(i, v) for i, v in enumerate(values)], fill=COLOURS[name], width=2)
         draw.text((right - 230, legend_y), name, fill=COLOURS[name])
         legend_y += 14
-    draw.text((right - 230, legend_y), "floor (best possible)", fill=COLOURS["floor"])
+    draw.text((right - 230, legend_y), "the clean background", fill=COLOURS["floor"])
     return image
