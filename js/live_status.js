@@ -1,4 +1,4 @@
-// The state of a run under each of the pack's nodes: what the node is doing, what it
+// The state of a run on each of the pack's nodes: what the node is doing, what it
 // cost, and the job handle it produced. Everything shown belongs to the run that
 // produced it: a new run clears it, a message from an older run is ignored, Cancel
 // and errors are shown as such, and the provider's eta counts down in the browser.
@@ -15,7 +15,7 @@ const COLORS = {
   error: "#e06c6c",
   reused: "#9aa4b1",
 };
-const PREFIX = { paid: "✓ ", free: "✓ ", pending: "⧗ ", cancelled: "✕ ", error: "⚠ " };
+const PREFIX = { paid: "✓ ", free: "✓ ", pending: "… ", cancelled: "✕ ", error: "⚠ " };
 
 export class LiveStatus {
   constructor() {
@@ -64,9 +64,13 @@ export class LiveStatus {
     this.text = String(message ?? "failed").split("\n")[0];
   }
 
-  // ComfyUI reused this node's last output without running it: the state still holds.
+  // ComfyUI reused this node's last output without running it: the state shown still
+  // holds; with none shown (a page opened since), say that nothing ran.
   reused() {
-    if (this.state === "idle") return;
+    if (this.state === "idle") {
+      Object.assign(this, { state: "reused", text: "unchanged: ComfyUI reused its last result" });
+      return;
+    }
     this.text = `${this.text.replace(/ \(unchanged.*\)$/, "")} (unchanged: not run again)`;
   }
 
@@ -90,8 +94,8 @@ export class LiveStatus {
 }
 
 // Wires ComfyUI's execution events and the pack's status messages to the nodes that
-// `findNode(executionId)` returns (only the pack's nodes); `redraw()` repaints.
-export function followRuns(findNode, packNodes, redraw) {
+// `findNode(executionId)` returns (only the pack's nodes); `render()` shows the change.
+export function followRuns(findNode, packNodes, render) {
   let runningPrompt = null;
   const status = (node) => (node.objectRemoval ??= new LiveStatus());
   const inRun = (promptId) => packNodes().filter((n) => n.objectRemoval?.promptId === promptId);
@@ -104,29 +108,29 @@ export function followRuns(findNode, packNodes, redraw) {
       node.objectRemovalPrevious = node.objectRemoval;
       node.objectRemoval = Object.assign(new LiveStatus(), { promptId: runningPrompt });
     }
-    redraw();
+    render();
   });
   api.addEventListener("execution_cached", ({ detail }) => {
     for (const executionId of detail?.nodes ?? []) {
       const node = findNode(executionId);
-      if (!node?.objectRemovalPrevious) continue;
-      node.objectRemoval = node.objectRemovalPrevious;
-      node.objectRemoval.reused();
+      if (!node) continue;
+      if (node.objectRemovalPrevious) node.objectRemoval = node.objectRemovalPrevious;
+      status(node).reused();
     }
-    redraw();
+    render();
   });
   api.addEventListener("executing", ({ detail }) => {
     const node = findNode(id(detail));
     if (node) status(node).startRun(detail?.prompt_id ?? runningPrompt);
-    redraw();
+    render();
   });
   api.addEventListener(STATUS_EVENT, ({ detail }) => {
     const node = findNode(detail?.node);
-    if (node && status(node).apply(detail)) redraw();
+    if (node && status(node).apply(detail)) render();
   });
   api.addEventListener("execution_interrupted", ({ detail }) => {
     for (const node of inRun(detail?.prompt_id ?? runningPrompt)) node.objectRemoval.cancelled();
-    redraw();
+    render();
   });
   api.addEventListener("execution_error", ({ detail }) => {
     const failed = findNode(detail?.node_id);
@@ -137,10 +141,6 @@ export function followRuns(findNode, packNodes, redraw) {
         node.objectRemoval.failed("stopped: another node of this run failed");
       }
     }
-    redraw();
+    render();
   });
-  // The eta counts down between the server's messages.
-  setInterval(() => {
-    if (packNodes().some((n) => n.objectRemoval?.hasCountdown())) redraw();
-  }, 1000);
 }

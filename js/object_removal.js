@@ -1,19 +1,34 @@
-// The pack's front end: under each of its nodes, the state of the current run (with
-// the eta counting down, Cancel and errors shown as such, a free result told from a
-// paid one) and a warning when the chosen provider has no key; "Copy job handle" on
-// Text Object Remove once this run's job exists; search words on older front ends.
+// The pack's front end. On each of its nodes that reports a status (a node of this pack
+// with the hidden UNIQUE_ID input), a status area that both renderers show: a warning
+// when the chosen provider has no key, before anything is queued; the state of the
+// current run, with the eta counting down, Cancel and errors shown as such, and what it
+// cost. "Copy job handle" in the node's menu once this run's job exists. Search words
+// on older front ends.
 import { app } from "../../scripts/app.js";
+import { copyHandleItems } from "./copy_handle.js";
 import { keyWarning, watchKeys } from "./key_warning.js";
 import { followRuns } from "./live_status.js";
 import { addSearchAliasesIfMissing } from "./search_aliases.js";
+import { addStatusWidget, showLines } from "./status_widget.js";
 
-const PACK_NODES = new Set(["MaskObjectRemove", "TextObjectRemove", "FetchResult"]);
 const WARNING_COLOR = "#e0b04a";
-const LINE_HEIGHT = 14;
-const MAX_LINES = 3;
+const NEW_NODE_WIDTH = 300; // a status line of ~50 characters
+// ComfyUI names the module of a custom node after its folder, which serves this file.
+const PACK_MODULE = `custom_nodes.${decodeURIComponent(new URL(import.meta.url).pathname
+  .split("/").at(-2))}`;
 
-const isPackNode = (node) => PACK_NODES.has(node?.comfyClass ?? node?.type);
+const statusNodeTypes = new Set();
 let serverSendsAliases = false;
+
+const isPackNode = (node) => statusNodeTypes.has(node?.comfyClass ?? node?.type);
+
+function isOurs(nodeData) {
+  const module = nodeData.python_module ?? "";
+  return module === PACK_MODULE || module.startsWith(`${PACK_MODULE}.`);
+}
+
+const reportsStatus = (nodeData) =>
+  isOurs(nodeData) && Object.values(nodeData.input?.hidden ?? {}).includes("UNIQUE_ID");
 
 // Execution ids of nodes inside subgraphs look like "12:5": walk down the path.
 function nodeByExecutionId(executionId) {
@@ -36,85 +51,75 @@ function packNodes(graph = app.graph, found = []) {
   return found;
 }
 
-function redraw() {
-  app.graph?.setDirtyCanvas?.(true, false);
-}
-
-// `text` broken into lines that fit `width`, at most MAX_LINES (the last one cut short).
-function wrap(ctx, text, width) {
+// The run's state first (what a user watches during a run), then a missing key.
+function linesFor(node) {
   const lines = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (line && ctx.measureText(candidate).width > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = candidate;
-    }
-  }
-  if (line) lines.push(line);
-  if (lines.length > MAX_LINES) {
-    lines.length = MAX_LINES;
-    lines[MAX_LINES - 1] += " …";
-  }
+  const status = node.objectRemoval;
+  const line = status?.line();
+  if (line) lines.push([line, status.color()]);
+  const warning = keyWarning(node);
+  if (warning) lines.push([`⚠ ${warning}`, WARNING_COLOR]);
   return lines;
 }
 
-function drawUnder(node, ctx) {
-  const items = [];
-  const warning = keyWarning(node);
-  if (warning) items.push([`⚠ ${warning}`, WARNING_COLOR]);
-  const line = node.objectRemoval?.line();
-  if (line) items.push([line, node.objectRemoval.color()]);
-  if (items.length === 0) return;
-  ctx.save();
-  ctx.font = "11px sans-serif";
-  ctx.textAlign = "left";
-  // Just below the node's body, where nothing else is drawn.
-  let y = node.size[1] + LINE_HEIGHT;
-  const width = Math.max(node.size[0], 260);
-  for (const [text, color] of items) {
-    ctx.fillStyle = color;
-    for (const part of wrap(ctx, text, width)) {
-      ctx.fillText(part, 6, y);
-      y += LINE_HEIGHT;
-    }
+// Room for the status area inside the node: a node created here was sized before it
+// was added, one from a workflow saved before the pack had it may be too short.
+function fitStatusArea(node, width = node.size[0]) {
+  const height = node.computeSize?.()[1];
+  if (height > node.size[1] || width > node.size[0]) {
+    node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
   }
-  ctx.restore();
+}
+
+function render() {
+  for (const node of packNodes()) {
+    if (node.objectRemovalElement) showLines(node, node.objectRemovalElement, linesFor(node));
+  }
 }
 
 app.registerExtension({
   name: "comfyui-object-removal.status",
 
   setup() {
-    followRuns(nodeByExecutionId, () => packNodes(), redraw);
-    watchKeys(redraw);
+    followRuns(nodeByExecutionId, () => packNodes(), render);
+    watchKeys(render);
     addSearchAliasesIfMissing(serverSendsAliases);
+    // The eta counts down, and a changed provider choice shows its warning, between
+    // the server's messages.
+    setInterval(render, 1000);
+  },
+
+  // The current front ends' node menu hook (classic and Nodes 2.0 alike).
+  getNodeMenuItems(node) {
+    return isPackNode(node) ? copyHandleItems(node) : [];
   },
 
   async beforeRegisterNodeDef(nodeType, nodeData) {
-    if (!PACK_NODES.has(nodeData.name)) return;
-    serverSendsAliases ||= Array.isArray(nodeData.search_aliases);
+    if (isOurs(nodeData)) serverSendsAliases ||= Array.isArray(nodeData.search_aliases);
+    if (!reportsStatus(nodeData)) return;
+    statusNodeTypes.add(nodeData.name);
 
-    const onDrawForeground = nodeType.prototype.onDrawForeground;
-    nodeType.prototype.onDrawForeground = function (ctx) {
-      const result = onDrawForeground?.apply(this, arguments);
-      if (!this.flags?.collapsed) drawUnder(this, ctx);
+    const onNodeCreated = nodeType.prototype.onNodeCreated;
+    nodeType.prototype.onNodeCreated = function () {
+      const result = onNodeCreated?.apply(this, arguments);
+      this.objectRemovalElement = addStatusWidget(this);
+      showLines(this, this.objectRemovalElement, linesFor(this));
+      fitStatusArea(this, NEW_NODE_WIDTH);
+      return result;
+    };
+    const onConfigure = nodeType.prototype.onConfigure;
+    nodeType.prototype.onConfigure = function () {
+      const result = onConfigure?.apply(this, arguments);
+      fitStatusArea(this);
       return result;
     };
 
-    if (nodeData.name !== "TextObjectRemove") return;
+    // Front ends without getNodeMenuItems (1.27 and older) build the menu from this.
+    if (typeof app.collectNodeMenuItems === "function") return;
     const getExtraMenuOptions = nodeType.prototype.getExtraMenuOptions;
     nodeType.prototype.getExtraMenuOptions = function (canvas, options) {
       const result = getExtraMenuOptions?.apply(this, arguments);
-      const job = this.objectRemoval?.job; // only ever this run's, once its job exists
-      if (job) {
-        options.push({
-          content: "Copy job handle (for FetchResult)",
-          callback: () => navigator.clipboard?.writeText(job),
-        });
-      }
+      options.push(...copyHandleItems(this));
       return result;
     };
   },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import torch
 
 from ..object_removal.comfy_bridge import ComfyRunContext
@@ -46,6 +48,14 @@ class MaskObjectRemove:
             required[parameter.name] = widget(parameter, ignored_by(parameter.name))
         required[COMPOSITE.name] = widget(COMPOSITE)
         return {"required": required, "hidden": {"unique_id": "UNIQUE_ID"}}
+
+    @classmethod
+    def IS_CHANGED(cls, seed: int | None = None, **_: object) -> str:
+        """ComfyUI reuses a node's last output while this returns what it returned before
+        (0.3.64 and 0.33 alike, for classic nodes). seed -1 asks for a new result at every
+        run: then it returns something new each time; any other seed re-runs for free.
+        Linked inputs arrive as None here, so a seed from another node keeps the cache."""
+        return uuid.uuid4().hex if seed == -1 else ""
 
     async def remove(
         self,

@@ -33,7 +33,13 @@ def _model_management() -> Any | None:
 
 
 class ComfyRunContext(RunContext):
-    """Cancel = ComfyUI's Cancel button; progress and status go to the node on screen."""
+    """Cancel = ComfyUI's Cancel button; progress and status go to the node on screen.
+
+    A node shows its status (in both of the front end's renderers) when it declares the
+    hidden input `"unique_id": "UNIQUE_ID"` and passes it here: js/ gives every node of
+    the pack with that input a status area, and Cancel and errors show there by
+    themselves.
+    """
 
     def __init__(self, node_id: str | None) -> None:
         super().__init__()
@@ -78,7 +84,7 @@ def is_comfyui_interrupt(exc: BaseException) -> bool:
 
 def send_status(node_id: str | None, text: str, job: str | None = None, *,
                 state: StatusState = "working", eta: float | None = None) -> None:
-    """Show `text` under the node, in the browser that queued this run only.
+    """Show `text` in the node's status area, in the browser that queued this run only.
 
     The message names its run (prompt_id), so the front end never shows one run's
     status or job handle as another's; it counts `eta` down itself.

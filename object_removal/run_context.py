@@ -3,15 +3,17 @@
 Blocking HTTP runs in daemon threads, never on the event loop, so ComfyUI can
 run other nodes meanwhile. Each wait wakes often enough to notice Cancel. A
 cancelled call's thread is left to finish on its own (its HTTP timeouts bound
-it) instead of being waited for, so Cancel takes effect at once.
+it) instead of being waited for, so Cancel takes effect at once; threads see the
+Cancel themselves (`cancel_signal`) and start no new request after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from .errors import Cancelled
 from .spending import Spend
@@ -24,6 +26,18 @@ StatusState = Literal["working", "paid", "free", "pending"]
 """What a status line reports, for the front end to show each its own way: still
 working; done with paid calls; done at no charge (from cache, resumed, offline or
 nothing to do); or a job left running at the provider, to collect later."""
+
+
+class DeadlinePassed(Exception):
+    """A wait's deadline passed before what it waited for (a job, a reply) came."""
+
+
+class CancelSignal(Protocol):
+    """What a worker thread asks to learn of Cancel (a threading.Event is one)."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 class RunContext:
@@ -53,6 +67,13 @@ class RunContext:
     def cancel_requested(self) -> bool:
         return self.cancel_event.is_set()
 
+    @property
+    def cancel_signal(self) -> CancelSignal:
+        """Cancel as worker threads see it: set as soon as the run is cancelled (in
+        ComfyUI, as soon as Cancel is pressed, not only once the event loop noticed), so
+        a thread sends nothing more after it."""
+        return _RunCancelled(self)
+
     def cancel_error(self) -> BaseException:
         return Cancelled("cancelled")
 
@@ -73,8 +94,32 @@ class RunContext:
             raise self.cancel_error()
 
 
-async def run_blocking(ctx: RunContext, function: Callable[[], T]) -> T:
-    """Run `function` in a daemon thread; return its result, or raise on Cancel."""
+class _RunCancelled:
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+
+    def is_set(self) -> bool:
+        if self._ctx.cancel_requested():
+            self._ctx.cancel_event.set()
+            return True
+        return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = CANCEL_CHECK_SECONDS if end is None else end - time.monotonic()
+            if left <= 0:
+                return False
+            self._ctx.cancel_event.wait(min(CANCEL_CHECK_SECONDS, left))
+        return True
+
+
+async def run_blocking(ctx: RunContext, function: Callable[[], T], *,
+                       deadline: float | None = None) -> T:
+    """Run `function` in a daemon thread; return its result, or raise on Cancel (or
+    DeadlinePassed past `deadline`, a `time.monotonic()` instant). Either way the thread
+    runs on to its end: what it does once its answer comes (keep a job it paid for) is
+    done whatever happened to the run."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -93,10 +138,15 @@ async def run_blocking(ctx: RunContext, function: Callable[[], T]) -> T:
     threading.Thread(target=work, name="object-removal-http", daemon=True).start()
     try:
         while True:
-            done, _ = await asyncio.wait({future}, timeout=CANCEL_CHECK_SECONDS)
+            wait = CANCEL_CHECK_SECONDS
+            if deadline is not None:
+                wait = max(0.0, min(wait, deadline - time.monotonic()))
+            done, _ = await asyncio.wait({future}, timeout=wait)
             if done:
                 return future.result()
             ctx.raise_if_cancelled()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DeadlinePassed()
     except asyncio.CancelledError:
         # The task itself was cancelled (e.g. ComfyUI ended the run): stop the
         # thread's retries too.
@@ -105,13 +155,18 @@ async def run_blocking(ctx: RunContext, function: Callable[[], T]) -> T:
 
 
 async def gather_all(awaitables: list[Awaitable[T]]) -> list[T]:
-    """Run side by side and return results in order; on the first error cancel the rest."""
+    """Run side by side and return results in order; on the first error cancel the rest
+    and let them finish cancelling (release what they hold) before raising it."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
         for task in tasks:
             task.cancel()
+        try:
+            await asyncio.wait(tasks)
+        except BaseException:
+            pass  # cancelled again meanwhile: the first error is the one to report
         raise
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,11 +31,17 @@ class ControlTarget(Protocol):
 
     def requests(self, endpoint: str | None = None) -> list[RecordedRequest]: ...
 
+    def release(self, endpoint: str | None = None) -> int: ...
+
+    def held(self, endpoint: str | None = None) -> int: ...
+
+    def jobs_created(self, key: str | None = None) -> int: ...
+
     def redact(self, text: str) -> str: ...
 
 
 def handle_control(request: RecordedRequest, target: ControlTarget) -> Reply:
-    """POST script / behaviour / reset, GET requests / behaviour."""
+    """POST script / behaviour / reset / release, GET requests / behaviour / held / jobs."""
     route = urlsplit(request.path).path[len(CONTROL_PREFIX) :].strip("/")
     action = (request.method, route)
     if action == ("POST", "script"):
@@ -52,6 +59,24 @@ def handle_control(request: RecordedRequest, target: ControlTarget) -> Reply:
     if action == ("POST", "reset"):
         target.reset()
         return json_reply({"ok": True})
+    if action == ("POST", "release"):
+        body = request.json if isinstance(request.json, dict) else {}
+        endpoint = body.get("endpoint")
+        if endpoint is not None and not isinstance(endpoint, str):
+            return _bad('"endpoint" must be an endpoint name, or left out for all')
+        try:
+            return json_reply({"ok": True, "released": target.release(endpoint)})
+        except ValueError as exc:
+            return _bad(str(exc))
+    if action == ("GET", "held"):
+        wanted = parse_qs(urlsplit(request.path).query).get("endpoint", [None])[0]
+        try:
+            return json_reply({"ok": True, "held": target.held(wanted)})
+        except ValueError as exc:
+            return _bad(str(exc))
+    if action == ("GET", "jobs"):
+        # How many, never whose: keys are never part of an answer here.
+        return json_reply({"ok": True, "created": target.jobs_created()})
     if action == ("GET", "requests"):
         wanted = parse_qs(urlsplit(request.path).query).get("endpoint", [None])[0]
         try:
@@ -76,13 +101,16 @@ def _script(request: RecordedRequest, target: ControlTarget) -> Reply:
 
 
 def _summary(request: RecordedRequest, target: ControlTarget) -> dict[str, Any]:
-    # Never the key itself: the path is redacted too, in case a client put it there.
+    # Never the key itself: the path is redacted too, in case a client put it there. Files
+    # are named by a hash, so another process can tell which picture a call carried.
     return {
         "endpoint": request.endpoint,
         "method": request.method,
         "path": target.redact(request.path),
         "key_present": request.key is not None,
         "time": request.time,
+        "files": {name: hashlib.sha256(part.data).hexdigest()[:16]
+                  for name, part in request.files.items()},
     }
 
 

@@ -123,12 +123,32 @@ class ProviderEmulator:
 
         Fields: code, http_status, json, raw, content_type, headers, retry_after,
         delay, drop, malformed, message; how it travels: trickle (seconds per byte),
-        chunked, filler (a streamed body of N bytes), silent (never answer).
+        chunked, filler (a streamed body of N bytes), silent (never answer), hold
+        (the answer is made, a job queued, but sent only on `release(endpoint)`).
         ValueError/TypeError on a mistake, including an endpoint name, code or
         malformed kind the catalogue lacks.
         """
         declared = self._catalogue.endpoint(endpoint)
         self._state.scripts.push(declared.name, make_script(declared, **response))
+
+    def release(self, endpoint: str | None = None) -> int:
+        """Send the answers of `endpoint` (of every endpoint with None) held back by a
+        `hold` script; returns how many went."""
+        if endpoint is not None:
+            self._catalogue.endpoint(endpoint)
+        return self._state.held.release(endpoint)
+
+    def held(self, endpoint: str | None = None) -> int:
+        """How many answers of `endpoint` (of every endpoint with None) are held now: each
+        one's work is done (its job exists), its answer not yet sent."""
+        if endpoint is not None:
+            self._catalogue.endpoint(endpoint)
+        return self._state.held.count(endpoint)
+
+    def jobs_created(self, key: str | None = None) -> int:
+        """ModelsLab jobs created (each one billed, whether its answer arrived or not), of
+        `key` or of every key."""
+        return self._state.jobs.count(key)
 
     def requests(self, endpoint: str | None = None) -> list[RecordedRequest]:
         """Every request received, in order, optionally only one endpoint's."""
@@ -149,8 +169,10 @@ class ProviderEmulator:
         return redact(text, set(self._state.keys) | self._presented_keys())
 
     def reset(self) -> None:
-        """Forget scripts, requests, jobs and stored files; default Behaviour again."""
+        """Forget scripts, requests, jobs and stored files; default Behaviour again. Held
+        answers are sent (to whoever still waits for them)."""
         self._state.scripts.clear()
+        self._state.held.release()
         self._state.log.clear()
         self._state.jobs.clear()
         self._state.blobs.clear()
@@ -212,6 +234,8 @@ class ProviderEmulator:
             reply.headers.update(script.headers)
         else:
             reply = render_script(endpoint, script, request, self._state, behaviour)
+        if script.hold:
+            reply.held = self._state.held.hold(endpoint.name)
         return script.shaped(reply)
 
     def _presented_keys(self) -> set[str]:

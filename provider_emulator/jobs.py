@@ -98,6 +98,11 @@ class JobBook:
             job.processing_replies += 1
             return number
 
+    def count(self, key: str | None = None) -> int:
+        """How many jobs were created (each one billed), of `key` or of every key."""
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if key is None or job.key == key)
+
     def clear(self) -> None:
         with self._lock:
             self._jobs.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,8 @@ class Reply:
 
     How it travels (see `wire`): `trickle` seconds between every byte of the whole
     response; `chunked` without a Content-Length; `filler` bytes of streamed JSON
-    instead of `body`; `silent`: accept and never answer.
+    instead of `body`; `silent`: accept and never answer; `held`: sent only once the
+    event is set (a reply held back on its way).
     """
 
     status: int = 200
@@ -30,6 +32,7 @@ class Reply:
     chunked: bool = False
     filler: int | None = None
     silent: bool = False
+    held: threading.Event | None = None
 
 
 def json_reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:

@@ -42,6 +42,9 @@ class ScriptedReply:
     """A streamed JSON body of this many bytes (never held in memory whole)."""
     silent: bool = False
     """Accept the request and never answer, until the client gives up."""
+    hold: bool = False
+    """Make the answer (the job is queued, the file stored) but send it only when the
+    test releases it (`ProviderEmulator.release`): a reply held back on its way."""
 
     def answers_normally(self) -> bool:
         """True when the script only delays, reshapes or adds headers to the normal answer."""
@@ -117,7 +120,9 @@ def make_script(endpoint: Endpoint, **fields: Any) -> ScriptedReply:
     if filler is not None and (isinstance(filler, bool) or not isinstance(filler, int)
                                or filler < 0):
         raise ValueError(f"filler must be a number of bytes >= 0, got {filler!r}")
-    for flag in ("drop", "chunked", "silent"):
+    if fields.get("hold") and (fields.get("drop") or fields.get("silent")):
+        raise ValueError("hold needs an answer to hold back; drop and silent send none")
+    for flag in ("drop", "chunked", "silent", "hold"):
         fields[flag] = bool(fields.get(flag, False))
     return ScriptedReply(**fields)
 

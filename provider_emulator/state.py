@@ -7,6 +7,7 @@ import threading
 from .behaviour import Behaviour
 from .blobs import BlobStore
 from .clock import Clock, SystemClock
+from .held_replies import HeldReplies
 from .jobs import JobBook
 from .recording import RequestLog
 from .scripts import ScriptBook
@@ -51,6 +52,7 @@ class EmulatorState:
         self.clock: Clock = clock or SystemClock()
         self.log = log or RequestLog()
         self.scripts = ScriptBook()
+        self.held = HeldReplies()
         self.blobs = BlobStore(clock=self.clock)
         self.jobs = JobBook()
         self.api_url = ""

@@ -1,6 +1,6 @@
 """Writing a Reply onto the connection: whole, or in the hostile ways a bad provider,
 proxy or CDN answers (one byte at a time, chunked without a length, a huge streamed
-body, or not at all).
+body, held back until released, or not at all).
 
 Knows nothing of providers; the HTTP handler calls `write_reply`.
 """
@@ -34,6 +34,8 @@ def write_reply(
     """Send `reply`; returns early (nothing more is sent) when the server is stopping."""
     if reply.silent:
         _hold(connection, stopping)
+        return
+    if reply.held is not None and not _released(reply.held, stopping):
         return
     length = reply.filler if reply.filler is not None else len(reply.body)
     head = _head(reply, length, closing)
@@ -105,6 +107,14 @@ def _bytes_one_by_one(head: bytes, body: Iterator[bytes]) -> Iterator[bytes]:
     for piece in _whole(head, body):
         for index in range(len(piece)):
             yield piece[index: index + 1]
+
+
+def _released(held: threading.Event, stopping: threading.Event) -> bool:
+    """Wait until a held answer is released (True) or the server stops (False)."""
+    while not held.wait(CHECK_SECONDS):
+        if stopping.is_set():
+            return False
+    return True
 
 
 def _hold(connection: socket.socket, stopping: threading.Event) -> None:

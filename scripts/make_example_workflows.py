@@ -42,8 +42,7 @@ def text_workflow() -> Graph:
         "gives a job handle: paste it into a Fetch Result node to collect it later."
     ], (700, 120), title="How to use")
     image = load_image(graph, (40, 20))
-    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 200),
-                                 object_name="the clouds")
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), object_name="the clouds")
     graph.link(image, 0, remove, "image")
     save_image(graph, (780, 20), "object_removal/modelslab", remove)
     return graph
@@ -59,11 +58,11 @@ def submit_many_workflow() -> Graph:
     ], (1100, 140), title="Submit many, then collect")
     image = load_image(graph, (40, 20))
     for row, name in enumerate(("the clouds", "the girl", "the pink dress")):
-        y = 20 + row * 320
-        remove = graph.add_pack_node("TextObjectRemove", (400, y), (340, 200),
-                                     object_name=name, wait=False)
+        y = 20 + row * 400  # room for each node's status area, in Nodes 2.0 too
+        remove = graph.add_pack_node("TextObjectRemove", (400, y), object_name=name,
+                                     wait=False)
         graph.link(image, 0, remove, "image")
-        fetch = graph.add_pack_node("FetchResult", (780, y), (340, 120))
+        fetch = graph.add_pack_node("FetchResult", (780, y), (340, 220))
         graph.link(remove, 1, fetch, "job")
         save_image(graph, (1160, y), f"object_removal/batch_{row + 1}", fetch)
     return graph
@@ -79,14 +78,13 @@ def second_opinion_workflow() -> Graph:
         "mask both results are your own pixels."
     ], (1100, 160), title="A second opinion on a text removal")
     image = load_image(graph, (40, 20))
-    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 220),
-                                 object_name="the clouds")
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), object_name="the clouds")
     graph.link(image, 0, remove, "image")
     save_image(graph, (780, 20), "object_removal/modelslab", remove)
-    again = graph.add_pack_node("MaskObjectRemove", (400, 400), provider="ailab")
+    again = graph.add_pack_node("MaskObjectRemove", (400, 420), provider="ailab")
     graph.link(image, 0, again, "image")
     graph.link(remove, 2, again, "mask")
-    save_image(graph, (780, 400), "object_removal/second_opinion", again)
+    save_image(graph, (780, 420), "object_removal/second_opinion", again)
     show_mask = graph.add("MaskToImage", (1160, 20), [], (220, 60),
                           inputs=[("mask", "MASK")], outputs=[("IMAGE", "IMAGE")])
     graph.link(remove, 2, show_mask, "mask")
@@ -111,10 +109,9 @@ def inpaint_workflow() -> Graph:
     graph.add("Note", (40, -210), [INPAINT_NOTE], (1200, 180),
               title="Text removal, then a core inpainting step")
     image = load_image(graph, (40, 20))
-    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 220),
-                                 object_name="the clouds")
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), object_name="the clouds")
     graph.link(image, 0, remove, "image")
-    grow = graph.add("GrowMask", (400, 300), [8, True], (300, 100),
+    grow = graph.add("GrowMask", (780, 150), [8, True], (300, 100),
                      inputs=[("mask", "MASK")], outputs=[("MASK", "MASK")])
     graph.link(remove, 2, grow, "mask")
     checkpoint = graph.add("CheckpointLoaderSimple", (40, 460),
@@ -172,8 +169,7 @@ def upscale_workflow() -> Graph:
     graph.add("Note", (40, -170), [UPSCALE_NOTE], (1100, 140),
               title="Text removal, then an upscale")
     image = load_image(graph, (40, 20))
-    remove = graph.add_pack_node("TextObjectRemove", (400, 20), (340, 220),
-                                 object_name="the clouds")
+    remove = graph.add_pack_node("TextObjectRemove", (400, 20), object_name="the clouds")
     graph.link(image, 0, remove, "image")
     upscale = graph.add("ImageScaleBy", (780, 20), ["lanczos", 2.0], (300, 90),
                         inputs=[("image", "IMAGE")], outputs=[("IMAGE", "IMAGE")])

@@ -1,4 +1,5 @@
-"""Writes the front end's texts for the nodes: locales/en/*.json and js/docs/<Node>.md.
+"""Writes the front end's texts for the nodes: locales/en/*.json and the help pages
+js/docs/<Node>.md and js/docs/<Node>/en.md.
 
 Run from the repo root after changing a node's description, inputs or outputs, or the
 providers; `--check` only says whether the files are up to date (exit code 1 if not).

@@ -2,7 +2,8 @@
 outputs and the provider registry, plus a hand-written troubleshooting table.
 
 ComfyUI's front end (0.3.64's and 0.33.0's alike) fetches
-/extensions/<pack>/docs/<Node>.md, i.e. js/docs/<Node>.md here.
+/extensions/<pack>/docs/<Node>/<locale>.md, else /extensions/<pack>/docs/<Node>.md:
+js/docs/<Node>/en.md and js/docs/<Node>.md here.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from scripts.pack_loading import pack_module
 
 KEYS = ("Keys come from the environment (`AILAB_API_KEY`, `MODELSLAB_API_KEY`) or the "
         "pack's config file (`~/.config/comfyui-object-removal/config.ini`), never from a "
-        "workflow. A node whose provider has no key says so under it before you queue.")
+        "workflow. A node whose provider has no key says so on the node before you queue.")
 
 COSTS = {
     "TextObjectRemove": (
         "One ModelsLab job per image, billed per image by ModelsLab. Queueing the same "
         "image and object name again resumes the same job at no extra cost; a result "
-        "already collected is reused for free. The status line under the node says what "
+        "already collected is reused for free. The status line on the node says what "
         "the run cost (paid calls, and what came from the cache at 0 credits)."),
     "FetchResult": (
         "Free: collecting a job costs nothing (it was paid for when it was submitted). "
@@ -35,7 +36,7 @@ COSTS = {
 
 TROUBLESHOOTING: dict[str, list[tuple[str, str]]] = {
     "common": [
-        ("⚠ no key for … under the node", "Set the variable it names before starting "
+        ("⚠ no key for … on the node", "Set the variable it names before starting "
          "ComfyUI, or put `api_key = …` under the named section of the config file; then "
          "refresh the page. Offline choices (`local…`) need no key."),
         ("\"this run would cost … more than the budget\"", "Raise or remove `budget` "

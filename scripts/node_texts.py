@@ -62,7 +62,14 @@ def main_locale() -> dict[str, Any]:
 
 
 def help_pages() -> dict[str, str]:
-    """{"js/docs/<Node>.md": page}."""
+    """{"js/docs/<Node>.md": page, "js/docs/<Node>/en.md": the same page}.
+
+    Front ends ask for `<Node>/<locale>.md` first and fall back to `<Node>.md`: the
+    English copy spares English pages a 404 in the console, the other serves the rest.
+    """
     classes, display_names = node_classes()
-    return {f"js/docs/{name}.md": help_page(name, display_names[name], node, _inputs(node))
-            for name, node in classes.items()}
+    pages = {}
+    for name, node in classes.items():
+        page = help_page(name, display_names[name], node, _inputs(node))
+        pages[f"js/docs/{name}.md"] = pages[f"js/docs/{name}/en.md"] = page
+    return pages

@@ -3,9 +3,13 @@
 Each test module that imports `comfy` runs once per ComfyUI in COMFYUI_TARGETS
 ("0.3.64=<dir>:<venv>;0.33.0=..."), which scripts/comfyui_for_tests.sh sets up and
 prints (CI does this for 0.3.64 and 0.33.0), or else in the one at COMFYUI_DIR /
-COMFYUI_VENV. Where none is set up the tests are skipped with the reason, unless
-OBJECT_REMOVAL_REQUIRE_COMFYUI=1 (CI), which makes that a failure. COMFYUI_SCRIPTS is
-the folder holding comfy_up.sh and comfy_down.sh (default ../shared/comfyui).
+COMFYUI_VENV. The pack's requirements.txt is installed into that ComfyUI's
+environment first, as ComfyUI-Manager would (pip leaves what is already satisfied
+alone). Where no ComfyUI is set up, or the requirements cannot be installed, the
+tests are skipped with the reason, unless OBJECT_REMOVAL_REQUIRE_COMFYUI=1 (CI),
+which makes that a failure. A run that fails shows the node's own error message.
+COMFYUI_SCRIPTS is the folder holding comfy_up.sh and comfy_down.sh (default
+../shared/comfyui).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +58,33 @@ class Target:
             return f"no ComfyUI virtual environment at {self.venv}"
         if not (SCRIPTS / "comfy_up.sh").is_file():
             return f"no comfy_up.sh in {SCRIPTS} (set COMFYUI_SCRIPTS)"
+        return self.install_requirements()
+
+    def install_requirements(self) -> str | None:
+        """The pack's requirements in this ComfyUI's environment, as ComfyUI-Manager
+        installs them (once a session); what went wrong, if anything. Constraints the
+        environment was built with (its pinned torch) are kept."""
+        if self.venv not in _INSTALLED:
+            _INSTALLED[self.venv] = self._pip_install()
+        return _INSTALLED[self.venv]
+
+    def _pip_install(self) -> str | None:
+        command = [str(self.venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                   "--disable-pip-version-check", "-r", str(REPO / "requirements.txt")]
+        constraints = self.venv / "harness-constraints.txt"
+        if constraints.is_file():
+            command += ["-c", str(constraints)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            return f"installing the pack's requirements into {self.venv} took over 10 minutes"
+        if done.returncode != 0:
+            return (f"the pack's requirements could not be installed into {self.venv}: "
+                    f"{(done.stderr or done.stdout)[-1500:]}")
         return None
+
+
+_INSTALLED: dict[Path, str | None] = {}
 
 
 def _targets() -> list[Target]:
@@ -113,13 +145,25 @@ class Comfy:
 
     def run(self, prompt: dict, timeout: float = 120, client_id: str | None = None) -> dict:
         """Queue an API-format workflow; wait; return its history entry (+ elapsed)."""
+        started = time.monotonic()
+        return self.wait(self.queue(prompt, client_id), timeout, started)
+
+    def queue(self, prompt: dict, client_id: str | None = None) -> str:
+        """Queue an API-format workflow; its prompt id."""
         response = requests.post(f"{self.url}/prompt",
                                  json={"prompt": prompt,
                                        "client_id": client_id or uuid.uuid4().hex},
                                  timeout=30)
         assert response.status_code == 200, response.text
-        prompt_id = response.json()["prompt_id"]
-        started = time.monotonic()
+        return response.json()["prompt_id"]
+
+    def interrupt(self) -> None:
+        """ComfyUI's Cancel button."""
+        requests.post(f"{self.url}/interrupt", json={}, timeout=30).raise_for_status()
+
+    def wait(self, prompt_id: str, timeout: float = 120, started: float | None = None) -> dict:
+        """The history entry of a queued prompt once it ended (+ elapsed since `started`)."""
+        started = time.monotonic() if started is None else started
         while time.monotonic() - started < timeout:
             history = requests.get(f"{self.url}/history/{prompt_id}", timeout=30).json()
             entry = history.get(prompt_id)
@@ -134,7 +178,22 @@ class Comfy:
                         self.left_behind.append(folder / item["filename"])
                 return entry
             time.sleep(0.1)
-        raise AssertionError(f"workflow did not finish within {timeout} s")
+        raise AssertionError(f"workflow did not finish within {timeout} s; the server's "
+                             f"log ends:\n{self.log.read_text(errors='replace')[-2000:]}")
+
+    def assert_success(self, entry: dict) -> None:
+        """The run succeeded; else fail with what the failing node said, whole."""
+        if entry["status"].get("status_str") == "success":
+            return
+        for kind, data in entry["status"].get("messages", []):
+            if kind == "execution_error":
+                trace = "".join(data.get("traceback") or [])[-1500:]
+                raise AssertionError(
+                    f"{data.get('node_type')} (node {data.get('node_id')}) failed: "
+                    f"{data.get('exception_type')}: {data.get('exception_message')}\n{trace}")
+            if kind == "execution_interrupted":
+                raise AssertionError(f"the run was interrupted at node {data.get('node_id')}")
+        raise AssertionError(f"the run did not succeed: {entry['status']}")
 
     def images(self, entry: dict) -> list[tuple[np.ndarray, dict]]:
         """Every saved image of a run: (pixels, PNG text chunks)."""
@@ -161,7 +220,8 @@ class Comfy:
         for kind, data in entry["status"]["messages"]:
             if kind in ("execution_error", "execution_interrupted"):
                 return {"kind": kind, **data}
-        raise AssertionError(f"no error in {entry['status']}")
+        raise AssertionError(f"the run did not fail: {entry['status'].get('status_str')}, "
+                             f"messages {[kind for kind, _ in entry['status']['messages']]}")
 
     def alive(self) -> bool:
         return requests.get(f"{self.url}/object_info/MaskObjectRemove", timeout=10).ok
@@ -173,9 +233,8 @@ def emulator_process():
         yield emulator
 
 
-@pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
-def comfy(request, emulator_process, tmp_path_factory):
-    target: Target = request.param
+def require(target: Target) -> None:
+    """Skip (or, where CI requires real ComfyUIs, fail) when `target` is not set up."""
     missing = target.missing()
     if missing:
         message = f"real ComfyUI {target.version} not set up: {missing} (see " \
@@ -183,13 +242,19 @@ def comfy(request, emulator_process, tmp_path_factory):
         if REQUIRED:
             pytest.fail(message)
         pytest.skip(message)
-    work = tmp_path_factory.mktemp("comfy")
+
+
+@contextmanager
+def running_comfy(target: Target, emulator: ProviderEmulator, work: Path,
+                  extra_args: Sequence[str] = ()) -> Iterator[Comfy]:
+    """ComfyUI `target` with the pack, its providers the emulator, started by comfy_up.sh
+    with `extra_args` for main.py; stopped and cleaned up after."""
     port = _free_port()
     config = work / "config.ini"
     env = {
         **os.environ,
-        "AILAB_BASE_URL": emulator_process.api_url,
-        "MODELSLAB_BASE_URL": emulator_process.api_url,
+        "AILAB_BASE_URL": emulator.api_url,
+        "MODELSLAB_BASE_URL": emulator.api_url,
         "OBJECT_REMOVAL_CONFIG": str(config),
         "OBJECT_REMOVAL_CACHE_DIR": str(work / "cache"),
         "COMFY_DIR": str(target.directory),
@@ -202,8 +267,10 @@ def comfy(request, emulator_process, tmp_path_factory):
         env.pop(name, None)
     server = Comfy(f"http://127.0.0.1:{port}", work / "comfy.log", config, target.directory)
     server.write_keys()
-    started = subprocess.run(["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)],
-                             env=env, capture_output=True, text=True, timeout=180)
+    command = ["bash", str(SCRIPTS / "comfy_up.sh"), str(REPO), str(port)]
+    if extra_args:
+        command += ["--", *extra_args]
+    started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert started.returncode == 0, f"ComfyUI did not start:\n{started.stderr[-4000:]}"
     try:
         yield server
@@ -216,6 +283,14 @@ def comfy(request, emulator_process, tmp_path_factory):
             if (parent != target.directory / "output" and parent.is_dir()
                     and not any(parent.iterdir())):
                 parent.rmdir()  # a subfolder a filename_prefix made
+
+
+@pytest.fixture(scope="module", params=TARGETS, ids=[t.version for t in TARGETS])
+def comfy(request, emulator_process, tmp_path_factory):
+    target: Target = request.param
+    require(target)
+    with running_comfy(target, emulator_process, tmp_path_factory.mktemp("comfy")) as server:
+        yield server
 
 
 @pytest.fixture

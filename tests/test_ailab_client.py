@@ -1,6 +1,5 @@
 """The AILabTools client against the emulator, over real HTTP."""
 
-import time
 
 import numpy as np
 import pytest
@@ -178,10 +177,9 @@ def test_bad_parameters_are_refused_by_their_own_type():
 def test_a_retry_after_too_long_to_wait_fails_at_once(settings, emulator, payload):
     _, image, mask = payload
     emulator.script("ailab", code="EXCEEDING_LIMITS", retry_after=3600)
-    started = time.monotonic()
-    with pytest.raises(ProviderError, match="too many requests"):
+    with pytest.raises(ProviderError, match="too many requests.*asked to wait 60 minutes"):
         client(settings).remove_objects_advanced(image, "image/png", mask, FIELDS)
-    assert time.monotonic() - started < 5
+    assert len(emulator.requests("ailab")) == 1  # not waited for, not sent again
 
 
 def test_cancel_stops_the_retry_wait(settings, emulator, payload):
@@ -191,9 +189,7 @@ def test_cancel_stops_the_retry_wait(settings, emulator, payload):
     emulator.script("ailab", code="EXCEEDING_LIMITS", retry_after=30)
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
-    started = time.monotonic()
     with pytest.raises(Cancelled):
         client(settings, cancel=cancel, policy=RetryPolicy()).remove_objects_advanced(
             image, "image/png", mask, FIELDS)
-    assert time.monotonic() - started < 5
-    assert len(emulator.requests("ailab")) == 1
+    assert len(emulator.requests("ailab")) == 1  # the 30 s wait ended: no retry went out

@@ -1,5 +1,7 @@
-"""The ComfyUI bridge with stand-ins for ComfyUI's modules (the real server is
-exercised by test_comfyui_integration.py): interrupt, status, version warning."""
+"""The ComfyUI bridge with stand-ins for ComfyUI's modules: interrupt, status, version
+warning. The real servers are exercised by the test_comfyui_*.py files (Cancel in
+test_comfyui_text_removal.py and test_comfyui_promises.py, status lines in
+test_comfyui_front_end.py)."""
 
 import logging
 import sys
@@ -45,6 +47,19 @@ def test_comfyui_cancel_is_seen_without_clearing_it(fake_comfy):
         ctx.raise_if_cancelled()
     assert ctx.cancel_event.is_set()  # worker threads stop their retries too
     assert fake_comfy.interrupted["value"]  # still set for other waiting nodes
+
+
+def test_worker_threads_see_comfyuis_cancel_before_the_event_loop_does(fake_comfy):
+    """A thread about to send the next request (a billed submit after an upload) must not
+    wait for the event loop's next check to learn of Cancel."""
+    ctx = ComfyRunContext("7")
+    signal = ctx.cancel_signal
+    assert not signal.is_set() and not signal.wait(0.01)
+    fake_comfy.interrupted["value"] = True  # Cancel pressed; nobody has raised yet
+    assert signal.is_set() and signal.wait(10)
+    assert ctx.cancel_event.is_set()
+    fake_comfy.interrupted["value"] = False  # ComfyUI clears it for its next prompt ...
+    assert signal.is_set()  # ... and this run's threads still know they were cancelled
 
 
 def test_status_goes_only_to_the_browser_that_queued(fake_comfy):

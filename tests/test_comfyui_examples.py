@@ -106,7 +106,7 @@ def test_every_example_workflow_runs(comfy, emulator, path):
     info = requests.get(f"{comfy.url}/object_info", timeout=30).json()
     prompt = ui_to_api(json.loads(path.read_text()), info, name)
     entry = comfy.run(prompt)
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     images = comfy.images(entry)
     # An example that upscales (core Upscale Image By) saves its result at that scale.
     factors = [n["inputs"]["scale_by"] for n in prompt.values()
@@ -140,7 +140,7 @@ def test_the_core_mask_example_removes_a_bright_object_and_nothing_else(comfy, e
     info = requests.get(f"{comfy.url}/object_info", timeout=30).json()
     prompt = ui_to_api(json.loads(path.read_text()), info, name)
     entry = comfy.run(prompt)
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     saved, shown = (next(i for i, n in prompt.items() if n["class_type"] == kind)
                     for kind in ("SaveImage", "PreviewImage"))
     (result,) = comfy.images_of(entry, saved)

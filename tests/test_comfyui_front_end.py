@@ -1,7 +1,8 @@
 """What the pack gives ComfyUI's front end, in real ComfyUI servers: search words, help
 pages, locales, which providers have a key, and status lines that belong to their run.
 
-The browser side (js/) is checked in headless Chromium by scripts/check_front_end.mjs.
+What the browser makes of it (js/) is read off the screen of headless Chromium by
+tests/test_comfyui_browser.py.
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def test_search_words_reach_the_front_end(comfy):
 
 def test_help_pages_and_locales_are_served(comfy):
     for name in CLASSES:
-        page = requests.get(f"{comfy.url}/extensions/{PACK_NAME}/docs/{name}.md", timeout=30)
-        assert page.ok, name
-        assert page.text == (REPO / "js" / "docs" / f"{name}.md").read_text(encoding="utf-8")
+        expected = (REPO / "js" / "docs" / f"{name}.md").read_text(encoding="utf-8")
+        # The front ends ask for <Node>/<locale>.md first, then <Node>.md.
+        for path in (f"{name}/en.md", f"{name}.md"):
+            page = requests.get(f"{comfy.url}/extensions/{PACK_NAME}/docs/{path}", timeout=30)
+            assert page.ok, path
+            assert page.text == expected
     translations = requests.get(f"{comfy.url}/i18n", timeout=30).json()
     ours = json.loads((REPO / "locales/en/nodeDefs.json").read_text(encoding="utf-8"))
     for name, texts in ours.items():
@@ -84,14 +88,14 @@ def test_status_lines_name_their_run_and_tell_free_from_paid(comfy, emulator):
     listener = MessageListener(comfy.url, client_id)
     try:
         paid = comfy.run(mask_workflow(first, seed=7), client_id=client_id)
-        assert paid["status"]["status_str"] == "success", paid["status"]
+        comfy.assert_success(paid)
         done = listener.wait_for(STATUS, lambda d: "done" in d["text"], timeout=10)
         assert (done["state"], done["prompt_id"]) == ("paid", paid["prompt_id"])
         assert done["text"] == "ailab: done, 1 paid call, 20 credits"
 
         # ComfyUI runs the node again (another LoadImage file); the pack's cache answers.
         reused = comfy.run(mask_workflow(again, seed=7), client_id=client_id)
-        assert reused["status"]["status_str"] == "success", reused["status"]
+        comfy.assert_success(reused)
         done = listener.wait_for(
             STATUS, lambda d: "done" in d["text"] and d["prompt_id"] == reused["prompt_id"],
             timeout=10)
@@ -114,7 +118,7 @@ def test_a_job_handle_is_offered_only_once_this_runs_job_exists(comfy, emulator)
     listener = MessageListener(comfy.url, client_id)
     try:
         entry = comfy.run(text_workflow(name, wait=True), client_id=client_id)
-        assert entry["status"]["status_str"] == "success", entry["status"]
+        comfy.assert_success(entry)
         listener.wait_for(STATUS, lambda d: d["text"].startswith("done"), timeout=10)
     finally:
         listener.close()

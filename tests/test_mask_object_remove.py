@@ -181,12 +181,32 @@ def test_identical_requests_are_paid_once_even_across_runs(settings, emulator):
     assert torch.equal(again, first)
 
 
-def test_a_random_seed_is_never_served_from_the_cache(settings, emulator):
+PAID_ENDPOINTS = {"ailab": "ailab", "ailab-basic": "ailab_basic", "ailab-pro": "ailab_pro",
+                  "modelslab": "ml_mask_submit"}
+
+
+@pytest.mark.parametrize("provider", sorted(PAID_ENDPOINTS))
+def test_a_random_seed_is_never_served_from_the_cache(settings, emulator, provider):
+    emulator.behaviour.job_seconds = 0
     image = image_tensor(photo_like(80, 80))
     mask = disc_mask(80, 80, 40, 40, 8)
-    remove(image, mask, seed=-1)
-    remove(image, mask, seed=-1)
-    assert len(emulator.requests("ailab")) == 2
+    remove(image, mask, provider=provider, seed=-1)
+    remove(image, mask, provider=provider, seed=-1)
+    assert len(emulator.requests(PAID_ENDPOINTS[provider])) == 2
+    remove(image, mask, provider=provider, seed=5)
+    remove(image, mask, provider=provider, seed=5)
+    assert len(emulator.requests(PAID_ENDPOINTS[provider])) == 3  # a fixed seed: kept
+
+
+def test_the_node_tells_comfyui_a_random_seed_changes_its_output():
+    """ComfyUI answers from its own cache while IS_CHANGED returns the same as before."""
+    changed = MaskObjectRemove.IS_CHANGED
+    assert changed(seed=-1) != changed(seed=-1)
+    assert changed(seed=5) == changed(seed=5) == changed(seed=0)
+    assert changed(seed=None) == changed(seed=None)  # a linked seed: ComfyUI's cache holds
+    # ComfyUI passes every widget it has, and links as None.
+    assert changed(**{**DEFAULTS, "seed": 5, "image": None, "mask": None,
+                      "unique_id": "3"}) == changed(seed=5)
 
 
 def test_a_rate_limited_first_answer_is_retried(settings, emulator):
@@ -228,14 +248,23 @@ def test_a_failing_image_is_named_in_a_batch(settings, emulator):
 
 
 def test_cancel_stops_waiting_at_once(settings, emulator):
-    emulator.behaviour.latency = 10
+    """The run ends on Cancel while the provider's answer is still held back."""
+    emulator.script("ailab", hold=True)
     ctx = RunContext()
-    threading.Timer(0.3, ctx.cancel).start()
-    started = time.monotonic()
-    with pytest.raises(Cancelled):
-        run(remove_by_mask(image_tensor(photo_like(80, 80)), disc_mask(80, 80, 40, 40, 8),
-                           MaskRemovalOptions(), ctx, settings=settings))
-    assert time.monotonic() - started < 2
+
+    def cancel_once_the_call_is_out():
+        while emulator.held("ailab") == 0:
+            time.sleep(0.01)
+        ctx.cancel()
+
+    threading.Thread(target=cancel_once_the_call_is_out, daemon=True).start()
+    try:
+        with pytest.raises(Cancelled):
+            run(remove_by_mask(image_tensor(photo_like(80, 80)), disc_mask(80, 80, 40, 40, 8),
+                               MaskRemovalOptions(), ctx, settings=settings))
+        assert emulator.held("ailab") == 1  # ended without its answer
+    finally:
+        emulator.release()
 
 
 def test_progress_is_reported_per_image(settings, emulator):

@@ -88,6 +88,14 @@ def test_every_node_keeps_the_classic_contract(pack, name):
         assert options.get("tooltip"), f"{name}.{input_name} has no tooltip"
 
 
+def test_every_node_can_show_its_status(pack):
+    """The front end gives a status area to each node of the pack with the hidden
+    UNIQUE_ID input (js/object_removal.js); the node passes it to ComfyRunContext."""
+    for name, cls in pack.NODE_CLASS_MAPPINGS.items():
+        assert cls.INPUT_TYPES().get("hidden", {}).get("unique_id") == "UNIQUE_ID", name
+        assert "unique_id" in inspect.signature(getattr(cls, cls.FUNCTION)).parameters, name
+
+
 def inputs_of(pack, name):
     return pack.NODE_CLASS_MAPPINGS[name].INPUT_TYPES()["required"]
 

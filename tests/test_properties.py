@@ -1,6 +1,7 @@
 """Property tests: whatever a provider (or a shared workflow) hands over, the parsers and
 conversions answer with a result or the pack's own error, never a crash."""
 
+import base64
 import json
 import math
 
@@ -57,15 +58,29 @@ def test_ailab_replies_become_a_result_or_a_provider_error(status, heads, payloa
     body = json.dumps(payload).encode()
     try:
         envelope = ailab.parse_reply(reply(status, heads, body), "AILAB_API_KEY")
+        image = ailab._base64_image(envelope)
     except ProviderError as error:
         assert len(str(error)) < 1200
         return
     assert isinstance(envelope, dict) and status < 400
-    for read in (ailab._base64_image,):
-        try:
-            read(envelope)
-        except ProviderError:
-            pass
+    assert isinstance(image, bytes)  # the only other outcome: the image's bytes
+
+
+# The base64 image of a success reply as providers send it: whole, broken into lines,
+# with or without a data: prefix, alone or in a list.
+@relaxed
+@given(st.binary(min_size=1, max_size=600), st.booleans(), st.booleans(),
+       st.integers(0, 3), st.sampled_from([200, 201]))
+def test_ailab_success_replies_give_back_exactly_the_images_bytes(
+        picture, prefixed, in_a_list, line_breaks, status):
+    text = base64.b64encode(picture).decode()
+    for _ in range(line_breaks):
+        text = text[: len(text) // 2] + "\n" + text[len(text) // 2:]
+    if prefixed:
+        text = "data:image/png;base64," + text
+    payload = {"error_code": 0, "data": {"binary_data_base64": [text] if in_a_list else text}}
+    envelope = ailab.parse_reply(reply(status, {}, json.dumps(payload).encode()), "KEY")
+    assert ailab._base64_image(envelope) == picture
 
 
 @relaxed
@@ -127,12 +142,41 @@ def test_8_bit_pixels_survive_the_float_round_trip(height, width, seed):
 
 
 @relaxed
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 2**32 - 1))
+def test_any_float_pixel_becomes_its_nearest_8_bit_value(height, width, seed):
+    """What other nodes hand over is rarely k/255: each value goes to the nearest level
+    (off by at most half a level), out-of-range values to 0 or 255."""
+    values = np.random.default_rng(seed).uniform(-0.2, 1.2, (height, width, 3))
+    levels = to_uint8(torch.from_numpy(values.astype(np.float32))).astype(np.float64)
+    nearest = np.clip(values.astype(np.float32).astype(np.float64) * 255, 0, 255)
+    assert np.abs(levels - nearest).max() <= 0.5 + 1e-4
+
+
+@relaxed
 @given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 4), st.integers(0, 2**32 - 1))
 def test_a_mask_of_the_images_shape_resizes_and_keeps_what_it_marks(h, w, factor, seed):
-    mask = torch.from_numpy(np.random.default_rng(seed).random((h, w)).astype(np.float32))
-    hole = binary_mask(mask, h * factor, w * factor)
+    """Every pixel: where all the mask values it is interpolated from are >= 0.5 it is
+    marked, where all are below it is not (bilinear: a weighted mean of them); at the
+    image's own size, exactly the values >= 0.5."""
+    values = np.random.default_rng(seed).random((h, w)).astype(np.float32)
+    hole = binary_mask(torch.from_numpy(values), h * factor, w * factor)
     assert hole.shape == (h * factor, w * factor) and hole.dtype == bool
-    if bool((mask >= 0.75).all()):
-        assert hole.all()
-    if bool((mask < 0.25).all()):
-        assert not hole.any()
+    if factor == 1:
+        assert np.array_equal(hole, values >= 0.5)
+    # The source rows and columns each output pixel is interpolated from.
+    low, high = np.full(hole.shape, np.inf), np.full(hole.shape, -np.inf)
+    rows = [_sources((np.arange(h * factor) + 0.5) / factor - 0.5, h)]
+    cols = [_sources((np.arange(w * factor) + 0.5) / factor - 0.5, w)]
+    for row in rows[0]:
+        for col in cols[0]:
+            picked = values[np.ix_(row, col)]
+            low, high = np.minimum(low, picked), np.maximum(high, picked)
+    assert hole[low >= 0.5].all() and not hole[high < 0.5].any()
+    assert (low >= 0.5).any() or (high < 0.5).any()  # something was checked
+
+
+def _sources(position: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """For positions in source pixels, the two source indices interpolated between."""
+    clamped = np.clip(position, 0, size - 1)
+    first = np.floor(clamped).astype(int)
+    return first, np.minimum(first + 1, size - 1)

@@ -19,12 +19,11 @@ def test_request_keys_depend_on_every_part_and_its_boundaries():
 
 
 def test_cache_round_trip_and_least_recently_used_pruning(tmp_path):
+    """The order of use (kept in memory, one index per folder) decides what goes first."""
     cache = ResultCache(tmp_path, max_bytes=250)
     keys = [request_key(str(i)) for i in range(3)]
     for number, key in enumerate(keys):
         cache.put(key, bytes([number]) * 100)
-        path = tmp_path / key[:2] / key
-        os.utime(path, (time.time() - 100 + number, time.time() - 100 + number))
     assert not cache.contains(keys[0])  # the oldest went when the third arrived
     assert cache.get(keys[1]) == b"\x01" * 100
     cache.put(request_key("3"), b"\x03" * 100)
@@ -103,17 +102,39 @@ def test_originals_are_bounded_on_disk(tmp_path):
     pictures = [rng.integers(0, 256, (50, 50, 3), dtype=np.uint8) for _ in range(4)]
     one_file = len(encode_png(pictures[0], compress_level=1))
     store = OriginalStore(tmp_path, max_bytes=int(2.5 * one_file))
-    identities = []
-    for age, picture in enumerate(pictures):
-        identities.append(store.keep(picture))
-        for path in (tmp_path / "originals").glob(f"*/{identities[-1]}"):
-            os.utime(path, (1_000_000 + age, 1_000_000 + age))  # older ones go first
-    kept = [store.load(i) is not None for i in identities]
-    assert kept == [False, False, True, True]
+    identities = [store.keep(picture) for picture in pictures]  # kept in this order
+    kept = [(tmp_path / "originals" / i[:2] / i).is_file() for i in identities]
+    assert kept == [False, False, True, True]  # the first kept went first
     # Keeping a picture again marks it recently used: the other one goes first.
-    for age, identity in enumerate(identities[2:]):
-        for path in (tmp_path / "originals").glob(f"*/{identity}"):
-            os.utime(path, (1_000_000 + age, 1_000_000 + age))
     assert store.keep(pictures[2]) == identities[2]
     store.keep(pictures[0])
-    assert [store.load(i) is not None for i in identities] == [True, False, True, False]
+    kept = [(tmp_path / "originals" / i[:2] / i).is_file() for i in identities]
+    assert kept == [True, False, True, False]
+
+
+def test_a_kept_file_reaches_the_disk_before_its_rename_and_the_rename_after(
+        tmp_path, monkeypatch):
+    """What the pack keeps survives a power cut: the file's data is synced before it takes
+    the name, and the folder (which holds the name) after. Checked by the calls made."""
+    from object_removal.stores.atomic_files import write_atomically
+
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor):
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def replace(source, target):
+        calls.append(("replace", str(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "kept" / "result.png"
+    write_atomically(target, b"paid-for bytes")
+    assert target.read_bytes() == b"paid-for bytes"
+    (synced_file, temporary), renamed, synced_folder = calls
+    assert synced_file == "fsync" and temporary.startswith(str(target.parent / ".tmp-"))
+    assert renamed == ("replace", str(target))
+    assert synced_folder == ("fsync", str(target.parent))

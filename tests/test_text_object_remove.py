@@ -138,6 +138,25 @@ def test_queueing_the_same_job_again_resumes_it_without_a_second_bill(settings, 
     assert len(emulator.requests("ml_upload")) == 1
 
 
+def test_after_switching_accounts_the_other_accounts_job_is_not_resumed(
+        settings, emulator, monkeypatch):
+    """A job belongs to the account that paid for it: another key can neither read it nor
+    be told it was paid for."""
+    emulator.behaviour.job_seconds = 0
+    image = image_tensor(photo_with_object(80, 100, seed=8))
+    _, job, _ = text_remove(image)
+    first = parse_job_reference(job, settings.modelslab.base_url).job_ids[0]
+    monkeypatch.setenv("MODELSLAB_API_KEY", AILAB_KEY)  # another account the emulator knows
+    result, _, mask = text_remove(image)
+    assert_removed(result, image, mask)
+    assert [r.key for r in emulator.requests("ml_submit")] == [MODELSLAB_KEY, AILAB_KEY]
+    assert not any(r.key == AILAB_KEY and r.path.endswith(f"/{first}")
+                   for r in emulator.requests("ml_fetch"))
+    monkeypatch.setenv("MODELSLAB_API_KEY", MODELSLAB_KEY)
+    text_remove(image)  # back on the first account: its job is resumed, not paid again
+    assert len(emulator.requests("ml_submit")) == 2
+
+
 def test_a_failed_job_is_not_resumed(settings, emulator):
     emulator.behaviour.job_outcome = "failed"
     emulator.behaviour.job_seconds = 0
@@ -199,9 +218,16 @@ def test_the_queue_limit_is_respected(settings, emulator, monkeypatch):
 
 
 def test_jobs_run_side_by_side(settings, emulator):
-    """Two submit-then-collect pairs in one event loop, as ComfyUI runs async nodes."""
-    emulator.behaviour.job_seconds = 3.0
+    """Two submit-then-collect pairs in one event loop, as ComfyUI runs async nodes: the
+    second job is submitted while the first one's poll answer is still held back."""
+    emulator.behaviour.job_seconds = 0.5
+    emulator.script("ml_fetch", hold=True)
     images = [image_tensor(photo_with_object(80, 80, seed=s)) for s in (1, 2)]
+
+    def release_once_both_are_submitted():
+        while not (emulator.held("ml_fetch") == 1 and len(emulator.requests("ml_submit")) == 2):
+            time.sleep(0.01)
+        emulator.release()
 
     async def pair(image):
         _, job, _ = await TextObjectRemove().remove(image, "sofa", False, 60)
@@ -211,23 +237,21 @@ def test_jobs_run_side_by_side(settings, emulator):
     async def both():
         return await asyncio.gather(*(pair(image) for image in images))
 
-    started = time.monotonic()
-    results = run(both())
-    elapsed = time.monotonic() - started
+    threading.Thread(target=release_once_both_are_submitted, daemon=True).start()
+    results = run(both())  # one after the other, the held poll would never be released
     assert all(r.shape == (1, 80, 80, 3) for r in results)
-    # One after the other: 6 s of job time alone, plus compositing each result.
-    assert elapsed < 5.8, f"took {elapsed:.1f} s: the jobs did not overlap"
 
 
 def test_cancel_stops_polling_at_once(settings, emulator):
-    emulator.behaviour.job_seconds = 30
+    emulator.behaviour.job_seconds = 30  # without Cancel, the run would end with the job
     ctx = RunContext()
     threading.Timer(0.5, ctx.cancel).start()
-    started = time.monotonic()
     with pytest.raises(Cancelled):
         run(remove_by_text(image_tensor(photo_with_object(80, 80)), "sofa", wait=True, timeout=60,
                            ctx=ctx, settings=settings))
-    assert time.monotonic() - started < 2
+    polls = len(emulator.requests("ml_fetch"))
+    time.sleep(1.5)  # past the next poll the schedule would have made
+    assert len(emulator.requests("ml_fetch")) == polls  # no poll after Cancel
 
 
 def test_fetch_result_timeout_names_the_job(settings, emulator):
@@ -320,3 +344,35 @@ def test_when_the_original_is_gone_fetch_result_says_so(settings, emulator):
     assert torch.equal(result[0], from_uint8(resize_rgb(provider_picture(image), 210, 150)))
     assert not mask.any()
     assert "the original is no longer kept" in lines[-1]
+
+
+def test_encoding_decoding_and_hashing_run_off_the_event_loop(settings, emulator,
+                                                              monkeypatch):
+    """ComfyUI's server answers on the event loop: a batch's PNGs and hashes are made in a
+    worker thread (the mechanism, not a timing)."""
+    from object_removal.jobs import modelslab as jobs_module
+    from object_removal.stores import originals as originals_module
+    from object_removal.text import removal as removal_module
+
+    threads: dict[str, set[int]] = {}
+
+    def watched(module, name):
+        original = getattr(module, name)
+
+        def call(*args, **kwargs):
+            threads.setdefault(name, set()).add(threading.get_ident())
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    watched(removal_module, "encode_within_bytes")
+    watched(removal_module, "decode_image")
+    watched(jobs_module, "request_key")
+    watched(originals_module, "request_key")
+    emulator.behaviour.job_seconds = 0
+    loop_thread = threading.get_ident()  # asyncio.run runs the loop in this thread
+    images = image_tensor(photo_with_object(90, 120, 1), photo_with_object(90, 120, 2))
+    run(remove_by_text(images, "sofa", wait=True, timeout=60, ctx=RunContext(),
+                       settings=settings))
+    assert set(threads) == {"encode_within_bytes", "decode_image", "request_key"}
+    assert all(loop_thread not in used for used in threads.values()), threads

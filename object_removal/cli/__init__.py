@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..clients.keyed_http import Timeouts
 from ..config import known_secrets, load_settings
 from ..errors import JobTimeoutError, ObjectRemovalError, redact
 from ..imaging.tensors import from_uint8, to_uint8
@@ -38,6 +39,7 @@ from ..mask.removal import MaskRemovalOptions, planned_spend, remove_by_mask
 from ..providers.registry import provider_spec
 from ..run_context import RunContext
 from ..spending import Spend, check_budget
+from ..stores.job_store import submits_awaiting_answers, wait_for_submit_answers
 from ..text.job_handle import parse_job_reference
 from ..text.removal import collect_result, planned_text_spend, remove_by_text
 from .arguments import COLLECT, parser
@@ -49,10 +51,19 @@ __all__ = ["main", "read_mask", "read_rgb"]
 
 # A budget no run reaches: per image, after the whole run was checked.
 _NO_LIMIT = 10**18
+# A submit's answer is read for at most a request's own limit (keyed_http.Timeouts.total).
+SUBMIT_ANSWER_SECONDS = Timeouts().total
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        return _run(args)
+    finally:
+        _keep_paid_jobs()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.provider == COLLECT:
             _collect(args)
@@ -61,9 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobTimeoutError as exc:
         # The nodes' advice (FetchResult, queueing the workflow again) is not the CLI's.
         print(f"error: {_clean(exc.situation)}", file=sys.stderr)
-        print(f"Collect it later with: python remove_objects.py {COLLECT} {exc.handle} -o "
-              "result.png (or run the same command again: it resumes the same job, at no "
-              "extra cost)", file=sys.stderr)
+        if exc.handle:
+            print(f"Collect it later with: python remove_objects.py {COLLECT} {exc.handle} -o "
+                  "result.png (or run the same command again: it resumes the same job, at no "
+                  "extra cost)", file=sys.stderr)
         return 1
     except ObjectRemovalError as exc:
         print(f"error: {_clean(exc)}", file=sys.stderr)
@@ -72,6 +84,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("cancelled", file=sys.stderr)
         return 130
     return 0
+
+
+def _keep_paid_jobs() -> None:
+    """A submit already sent whose answer is on its way has bought a job: wait for that
+    answer (within the request's own limit) so the job is remembered for the next run,
+    instead of ending the process and losing it."""
+    if not submits_awaiting_answers():
+        return
+    print("waiting for ModelsLab's answer to a submit already sent, to keep its job for "
+          "the next run (Ctrl+C to stop waiting) ...", file=sys.stderr)
+    try:
+        if wait_for_submit_answers(SUBMIT_ANSWER_SECONDS):
+            print("kept: run the same command again to collect it, at no extra cost.",
+                  file=sys.stderr)
+            return
+    except KeyboardInterrupt:
+        pass
+    print("no answer: the job may exist at ModelsLab; check your dashboard before paying "
+          "again.", file=sys.stderr)
 
 
 def _remove(args: argparse.Namespace) -> None:

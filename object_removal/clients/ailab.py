@@ -15,7 +15,7 @@ import base64
 import binascii
 from typing import Any
 
-from ..concurrency import AdaptiveLimit
+from ..concurrency import AccountLimit
 from ..errors import ProviderError, quoted
 from .bounded_http import HttpReply
 from .downloads import download_result
@@ -27,8 +27,10 @@ ADVANCED_PATH = "/api/image/editing/remove-objects-advanced"
 BASIC_PATH = "/api/image/editing/remove-objects"
 PRO_PATH = "/api/image/editing/remove-objects-pro"
 
-# Refusals of "too many at once": nothing was done, and fewer at a time will pass.
-RATE_CODES = {"EXCEEDING_LIMITS", "AI_SERVICE_FLOW_RESTRICTION"}
+# The account's own "too many at once": nothing was done, and fewer at a time will pass
+# (AI_SERVICE_FLOW_RESTRICTION is the provider's upstream throttling, not the account's
+# limit: retried, but nothing is learnt from it).
+RATE_CODES = {"EXCEEDING_LIMITS"}
 _RETRYABLE_CODES = {
     "EXCEEDING_LIMITS", "AI_SERVICE_FLOW_RESTRICTION",
     "PROCESSING_FAILURE", "AI_SERVICE_ERROR", "AI_SERVICE_TIMEOUT",
@@ -72,7 +74,7 @@ class AILabClient:
 
     def __init__(
         self, http: KeyedHttp, policy: RetryPolicy | None = None,
-        limit: AdaptiveLimit | None = None,
+        limit: AccountLimit | None = None,
     ) -> None:
         self._http = http
         self._policy = policy or RetryPolicy()

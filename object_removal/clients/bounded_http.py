@@ -8,7 +8,10 @@ or write blocked on them at once. The body is streamed and refused past its cap
 without reading the rest, so a huge reply never fills memory.
 
 Each call uses a fresh session: its connections are opened (and watched) for this
-call only, and no header of another call can ride along.
+call only, and no header of another call can ride along. A call may name the address
+its host must be reached at (`connect_to`): the connection goes there, with no name
+resolution of its own, while TLS still verifies the certificate for the host name
+(and sends it as SNI).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.connection
@@ -34,6 +38,10 @@ ACCEPT_ENCODING = "gzip, deflate"
 
 _current_watch: contextvars.ContextVar[_SocketWatch | None] = contextvars.ContextVar(
     "object_removal_socket_watch", default=None
+)
+# (host name, address): connections to that host go to that address.
+_current_pin: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "object_removal_pinned_address", default=None
 )
 
 
@@ -112,14 +120,29 @@ def _register(sock: socket.socket) -> socket.socket:
     return sock
 
 
+def _connect(connection: urllib3.connection.HTTPConnection,
+             new_conn: Callable[[], socket.socket]) -> socket.socket:
+    """Open the connection's socket: at the pinned address when its host has one (urllib3
+    resolves `_dns_host`; its `host`, which TLS verifies and sends, is restored at once)."""
+    pin = _current_pin.get()
+    if pin is None or connection.host.lower() != pin[0]:
+        return _register(new_conn())
+    name = connection._dns_host
+    connection._dns_host = pin[1]
+    try:
+        return _register(new_conn())
+    finally:
+        connection._dns_host = name
+
+
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
     def _new_conn(self) -> socket.socket:
-        return _register(super()._new_conn())
+        return _connect(self, super()._new_conn)
 
 
 class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
     def _new_conn(self) -> socket.socket:
-        return _register(super()._new_conn())
+        return _connect(self, super()._new_conn)
 
 
 class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
@@ -162,9 +185,13 @@ def send(
     max_bytes: int,
     connect_timeout: float = 10.0,
     read_timeout: float = 60.0,
+    connect_to: str | None = None,
     **request_args: Any,
 ) -> HttpReply:
     """Send one request (redirects are never followed) and read its whole reply.
+
+    `connect_to`: the address (already checked) the URL's host is reached at, instead
+    of resolving the name again.
 
     `deadline` is a `time.monotonic()` instant. Raises DeadlinePassed when it passes
     first, ReplyTooLarge past `max_bytes`, and `requests` exceptions for transport
@@ -177,6 +204,8 @@ def send(
     timer = threading.Timer(remaining, watch.expire)
     timer.daemon = True
     token = _current_watch.set(watch)
+    host = (urlsplit(url).hostname or "").lower()
+    pin = _current_pin.set((host, connect_to) if connect_to else None)
     timer.start()
     try:
         with _session() as session:
@@ -191,7 +220,9 @@ def send(
                 body = _read_capped(response, max_bytes)
                 return HttpReply(response.status_code, response.headers, body)
     except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
-        if watch.expired:
+        # The socket's own timeout (never longer than what was left) may fire a moment
+        # before the watch: past the deadline, it is the deadline either way.
+        if watch.expired or time.monotonic() >= deadline:
             raise DeadlinePassed(connected=watch.connected) from None
         # The body is read from the raw stream, whose errors requests does not wrap: name
         # them as requests would, so callers see one family of transport errors.
@@ -203,6 +234,7 @@ def send(
     finally:
         timer.cancel()
         _current_watch.reset(token)
+        _current_pin.reset(pin)
 
 
 def _read_capped(response: requests.Response, max_bytes: int) -> bytes:

@@ -3,23 +3,27 @@
 These hosts are not the provider's API origin, so nothing secret goes with the
 request: a fresh session, no key header, no key in the body. Redirects are
 followed here, a few at most, each link checked like the first: http(s) only, no
-key in it, and no loopback or private address unless the provider itself is
-configured on this machine (the emulator), so a reply cannot aim the pack at
-local services. Size and time are capped (`bounded_http`).
+key in it, and its host resolved once, every address it resolves to public
+(`link_addresses`), the connection made to the address checked. So a reply cannot
+aim the pack at this machine or the user's network, by any spelling of an address or
+any DNS answer. The one exception: a provider configured on this machine (the
+emulator) may point to that same address (its CDN runs on another port). Through a
+proxy set in the environment, the proxy resolves the name. Size and time are capped
+(`bounded_http`).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from ..config import is_loopback_host
-from ..errors import ObjectRemovalError, ProviderError
+from ..errors import Cancelled, ObjectRemovalError, ProviderError
 from .bounded_http import DeadlinePassed, HttpReply, ReplyTooLarge, UnreadableEncoding, send
 from .keyed_http import KeyedHttp
+from .link_addresses import Resolver, same_address, system_resolver, why_refused
 from .retry import RetryPolicy, call_with_retries, cancellable_wait
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024
@@ -34,22 +38,26 @@ def download_result(
     http: KeyedHttp,
     max_bytes: int = MAX_RESULT_BYTES,
     policy: RetryPolicy | None = None,
+    resolver: Resolver = system_resolver,
 ) -> bytes:
     """GET `url` (a link a provider's reply gave) and return its bytes.
 
     Connection failures and 5xx are retried (a GET is safe); the whole download,
-    retries included, ends by the node's deadline or DOWNLOAD_SECONDS.
+    retries included, ends by the node's deadline or DOWNLOAD_SECONDS. `resolver`
+    turns a host into its addresses (the system's by default).
     """
     provider = http.provider
-    local_origin = is_loopback_host(urlsplit(http.config.base_url).hostname or "")
+    own = _own_local_addresses(http.config.base_url, resolver)
     own_deadline = time.monotonic() + DOWNLOAD_SECONDS
     deadline = own_deadline if http.deadline is None else min(own_deadline, http.deadline)
 
     def attempt() -> bytes:
+        if http.cancel is not None and http.cancel.is_set():
+            raise Cancelled("cancelled")  # nothing more is sent after Cancel
         link = url
         for _ in range(MAX_REDIRECTS + 1):
-            host = _checked_host(link, provider, http.key, local_origin)
-            reply = _get(link, host, provider, deadline, max_bytes)
+            host, address = _checked_link(link, provider, http.key, own, resolver)
+            reply = _get(link, host, address, provider, deadline, max_bytes)
             if reply.status in _REDIRECTS and reply.headers.get("Location"):
                 link = urljoin(link, reply.headers["Location"])
                 continue
@@ -76,8 +84,24 @@ def download_result(
     )
 
 
-def _checked_host(url: str, provider: str, key: str, local_origin: bool) -> str:
-    """The link's host, or an error when the link must not be requested at all."""
+def _own_local_addresses(origin: str, resolver: Resolver) -> list[str]:
+    """The addresses of the provider's own origin when it is on this machine (the
+    emulator): the only local addresses its links may reach. None for any other origin."""
+    parts = urlsplit(origin)
+    host = parts.hostname or ""
+    if not is_loopback_host(host):
+        return []
+    try:
+        found = resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
+    except OSError:
+        return []
+    return [a for a in found if why_refused(a) == "loopback"]
+
+
+def _checked_link(url: str, provider: str, key: str, own: list[str], resolver: Resolver
+                  ) -> tuple[str, str]:
+    """The link's host and the address to connect to, or an error when the link must not
+    be requested at all."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProviderError(
@@ -91,28 +115,39 @@ def _checked_host(url: str, provider: str, key: str, local_origin: bool) -> str:
             provider=provider,
         )
     host = parts.hostname.lower()
-    if not local_origin and _is_local_address(host):
-        raise ProviderError(
-            f"{provider} gave a result link to a local or private address ({host}); refusing "
-            "to request it.",
-            provider=provider,
-        )
-    return host
-
-
-def _is_local_address(host: str) -> bool:
-    if is_loopback_host(host) or host.endswith(".localhost"):
-        return True
     try:
-        address = ipaddress.ip_address(host)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return False
-    return address.is_private or address.is_link_local or address.is_unspecified
-
-
-def _get(url: str, host: str, provider: str, deadline: float, max_bytes: int) -> HttpReply:
+        raise ProviderError(f"{provider} gave a result link with an invalid port; nothing "
+                            "was downloaded.", provider=provider) from None
     try:
-        return send("GET", url, deadline=deadline, max_bytes=max_bytes)
+        addresses = resolver(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise ProviderError(
+            f"could not resolve the host of the result link ({host}): {type(exc).__name__}.",
+            provider=provider, retryable=True,
+        ) from None
+    if not addresses:
+        raise ProviderError(f"the host of the result link ({host}) has no address.",
+                            provider=provider, retryable=True)
+    for address in addresses:
+        if any(same_address(address, mine) for mine in own):
+            continue  # the emulator's own address, where its CDN runs
+        why = why_refused(address)
+        if why is not None:
+            raise ProviderError(
+                f"{provider} gave a result link to {host}, whose address {address} is "
+                f"{why}; refusing to request it: a provider's reply must not reach this "
+                "machine or your network.",
+                provider=provider,
+            )
+    return host, addresses[0]
+
+
+def _get(url: str, host: str, address: str, provider: str, deadline: float, max_bytes: int
+         ) -> HttpReply:
+    try:
+        return send("GET", url, deadline=deadline, max_bytes=max_bytes, connect_to=address)
     except DeadlinePassed:
         raise ProviderError(
             f"the download from {host} did not finish in time.", provider=provider,

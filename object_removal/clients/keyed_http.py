@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -28,9 +27,10 @@ from typing import Any, TypeVar
 
 import requests
 
-from ..concurrency import AdaptiveLimit
+from ..concurrency import AccountLimit
 from ..config import ProviderConfig
 from ..errors import Cancelled, ObjectRemovalError, ProviderError, redact
+from ..run_context import CancelSignal
 from .bounded_http import DeadlinePassed, HttpReply, ReplyTooLarge, UnreadableEncoding, send
 from .retry import RetryPolicy, call_with_retries, cancellable_wait, failed_before_sending
 
@@ -61,7 +61,7 @@ class KeyedHttp:
         config: ProviderConfig,
         *,
         timeouts: Timeouts = Timeouts(),
-        cancel: threading.Event | None = None,
+        cancel: CancelSignal | None = None,
         deadline: float | None = None,
         rng: random.Random | None = None,
         on_retry: RetryHook | None = None,
@@ -89,31 +89,35 @@ class KeyedHttp:
         parse: Callable[[HttpReply], T],
         paid: bool,
         policy: RetryPolicy,
-        limit: AdaptiveLimit | None = None,
+        limit: AccountLimit | None = None,
         hold: bool = True,
         **request_args: Any,
     ) -> T:
         """POST to `path` on the configured origin; `parse` the reply; retry what is safe.
 
         `paid`: the call itself is billed (or creates a billed job), so it is re-sent
-        only after a failure that certainly did not bill (not sent, or refused).
-        `limit`: the account's adaptive limit, told of refusals and successes; with
-        `hold`, each attempt also waits for a slot of it.
+        only after a failure that certainly did not bill (not sent, or refused); and
+        once sent, its reply is read to the call's own limit even past the node's
+        deadline, so that what was bought is known (the node stops waiting at its
+        deadline, not the thread that reads the reply).
+        `limit`: the account's learnt limit, told of refusals and successes; with
+        `hold`, each attempt also waits for a slot of it (else the caller holds one).
         """
         url = self.config.base_url + path
+        call = limit.call() if limit is not None else None
 
         def attempt() -> T:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled("cancelled")
-            with limit.hold(self.cancel) if limit is not None and hold else nullcontext():
+            with call.attempt(hold=hold, cancel=self.cancel) if call else nullcontext():
                 try:
-                    result = self._exchange(url, what, parse, request_args)
+                    result = self._exchange(url, what, parse, request_args, paid)
                 except ProviderError as exc:
-                    if limit is not None and exc.rate_limited:
-                        limit.refused()
+                    if call is not None and exc.rate_limited:
+                        call.refused()
                     raise
-            if limit is not None:
-                limit.succeeded()
+                if call is not None:
+                    call.succeeded()
             return result
 
         def should_retry(exc: Exception) -> bool:
@@ -139,11 +143,15 @@ class KeyedHttp:
         except ObjectRemovalError as exc:
             exc.args = (redact(str(exc), [self.key]),)
             raise
+        finally:
+            if call is not None:
+                call.done()
 
     def _exchange(
-        self, url: str, what: str, parse: Callable[[HttpReply], T], request_args: dict[str, Any]
+        self, url: str, what: str, parse: Callable[[HttpReply], T], request_args: dict[str, Any],
+        paid: bool,
     ) -> T:
-        reply = self._send(url, what, request_args)
+        reply = self._send(url, what, request_args, paid)
         if 300 <= reply.status < 400:
             raise ProviderError(
                 f"{self.provider} {what}: answered with a redirect (HTTP {reply.status}); "
@@ -153,9 +161,12 @@ class KeyedHttp:
             )
         return parse(reply)
 
-    def _send(self, url: str, what: str, request_args: dict[str, Any]) -> HttpReply:
+    def _send(self, url: str, what: str, request_args: dict[str, Any], paid: bool
+              ) -> HttpReply:
         own_deadline = time.monotonic() + self.timeouts.total
-        deadline = own_deadline if self.deadline is None else min(own_deadline, self.deadline)
+        deadline = own_deadline
+        if self.deadline is not None and not paid:
+            deadline = min(own_deadline, self.deadline)
         try:
             return send(
                 "POST", url, deadline=deadline, max_bytes=self._max_reply_bytes,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..concurrency import AdaptiveLimit
+from ..concurrency import AccountLimit
 from ..errors import ObjectRemovalError, ProviderError, quoted
 from ..imaging.provider_limits import EncodedImage
 from .bounded_http import HttpReply
@@ -100,7 +100,7 @@ class ModelsLabClient:
 
     def submit(
         self, endpoint: QueuedEndpoint, fields: dict[str, Any],
-        queue: AdaptiveLimit | None = None,
+        queue: AccountLimit | None = None,
     ) -> JobStatus:
         """Queue a job at `endpoint`. Billed: never re-sent once it may have arrived.
 
@@ -134,7 +134,7 @@ class ModelsLabClient:
 
     def _post(
         self, path: str, body: dict[str, Any], what: str, *, paid: bool,
-        policy: RetryPolicy | None = None, queue: AdaptiveLimit | None = None,
+        policy: RetryPolicy | None = None, queue: AccountLimit | None = None,
     ) -> dict[str, Any]:
         # The queue slot is held by the job itself (see modelslab_jobs), not per call.
         return self._http.post(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.utils
 import math
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import requests
 import urllib3.exceptions
 
 from ..errors import Cancelled, ProviderError
+from ..run_context import CancelSignal
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ def failed_before_sending(exc: BaseException) -> bool:
     return False
 
 
-def cancellable_wait(cancel: threading.Event | None) -> Callable[[float], None]:
+def cancellable_wait(cancel: CancelSignal | None) -> Callable[[float], None]:
     """A sleep that ends early, raising Cancelled, when `cancel` is set."""
 
     def wait(seconds: float) -> None:

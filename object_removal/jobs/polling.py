@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-from ..run_context import CANCEL_CHECK_SECONDS, RunContext
+from ..run_context import CANCEL_CHECK_SECONDS, DeadlinePassed, RunContext
 
 MIN_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 15.0
@@ -42,10 +42,6 @@ class QueuedState(Protocol):
 
 
 S = TypeVar("S", bound=QueuedState)
-
-
-class DeadlinePassed(Exception):
-    """The wait's deadline passed while the job was still processing."""
 
 
 class PollSchedule:

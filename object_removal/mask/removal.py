@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ..config import Settings, load_settings
-from ..errors import batch_item, naming_batch_item
+from ..errors import ObjectRemovalError, batch_item, naming_batch_item
 from ..imaging.compositing import Feather, blend_into, default_feather, feather
 from ..imaging.tensors import (
     binary_mask,
@@ -39,6 +39,7 @@ from ..providers.base import (
     ProviderEnvironment,
     ProviderSpec,
     outcome_of,
+    unanswered_note_of,
 )
 from ..providers.registry import provider_spec
 from ..run_context import RunContext, gather_all, run_blocking
@@ -138,8 +139,18 @@ async def remove_by_mask(
         check_budget(plan.to_pay(), budget, spec.label)
 
     unique = plan.unique
-    filled = await _fill_all(provider, spec.name, {i: plan.requests[i] for i in unique},
-                             len(plan.pairs), ctx)
+    try:
+        filled = await _fill_all(provider, spec.name, {i: plan.requests[i] for i in unique},
+                                 len(plan.pairs), ctx)
+    except BaseException as exc:
+        # Cancel, or another image's failure: a paid call already sent may have bought
+        # something; say how to collect it.
+        note = unanswered_note_of(provider)
+        if note:
+            ctx.status(f"{spec.name}: stopped. {note}", state="pending")
+            if isinstance(exc, ObjectRemovalError):
+                exc.args = (f"{exc} {note}",)
+        raise
     paid = sum(f.paid for f in filled.values())
     spent = spend_for(paid, len(unique) - paid, spec.credits_per_call)
     ctx.spend.add(spent)

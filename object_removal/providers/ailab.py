@@ -117,7 +117,7 @@ class _AILabProvider:
         def on_retry(number: int, delay: float, exc: Exception) -> None:
             env.ctx.status(f"AILabTools busy, retry {number} in {delay:.0f} s")
 
-        http = KeyedHttp(settings.ailab, timeouts=TIMEOUTS, cancel=env.ctx.cancel_event,
+        http = KeyedHttp(settings.ailab, timeouts=TIMEOUTS, cancel=env.ctx.cancel_signal,
                          on_retry=on_retry)
         self._ceiling = settings.ailab_concurrency or AILAB_CEILING
         limit = account_limit("ailab", settings.ailab.base_url, http.key,

@@ -98,6 +98,17 @@ def outcome_of(provider: object) -> str:
     return outcome() if callable(outcome) else ""
 
 
+def unanswered_note_of(provider: object) -> str:
+    """What a provider adds when a run stops early: paid calls sent whose answer had not
+    come yet, and how to collect what they bought ("" when none).
+
+    Optional: a provider that can leave such calls behind defines
+    ``unanswered_note() -> str``.
+    """
+    note = getattr(provider, "unanswered_note", None)
+    return note() if callable(note) else ""
+
+
 @dataclass(frozen=True)
 class ProviderEnvironment:
     """What building a provider may use."""

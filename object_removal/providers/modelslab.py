@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,8 +23,7 @@ from ..imaging.codec import decode_image, encode_mask_png, resize_mask, resize_r
 from ..imaging.compositing import grow_mask
 from ..imaging.provider_limits import EncodedImage, encode_within_bytes
 from ..jobs.modelslab import ModelsLabJobs
-from ..jobs.polling import DeadlinePassed
-from ..run_context import RunContext, run_blocking
+from ..run_context import DeadlinePassed, RunContext, run_blocking
 from .base import (
     RESAMPLING_MARGIN,
     Filled,
@@ -81,23 +81,27 @@ class ModelsLabMaskProvider:
     def already_paid(self, request: MaskJobRequest) -> bool:
         return self._jobs.remembers(request.fingerprint)
 
+    def unanswered_note(self) -> str:
+        """What a run that stopped must add: submits whose answer had not come yet."""
+        return self._jobs.unanswered_note()
+
     async def fill(self, request: MaskJobRequest, ctx: RunContext) -> Filled:
-        def submit(client: ModelsLabClient) -> JobStatus:
-            image_url = client.upload(request.image)
-            mask_url = client.upload(request.mask)
-            return client.submit(MASK_REMOVAL, {"init_image": image_url, "mask_image": mask_url},
-                                 queue=self._jobs.queue)
+        def uploaded(client: ModelsLabClient) -> dict[str, Any]:
+            return {"init_image": client.upload(request.image),
+                    "mask_image": client.upload(request.mask)}
 
         jobs = self._jobs
         status: JobStatus | None = None
         try:
             async with jobs.queue_slot():
-                status, paid = await jobs.submit_or_resume(request.fingerprint, submit,
+                status, paid = await jobs.submit_or_resume(request.fingerprint, uploaded,
                                                            "mask removal")
                 status = await jobs.wait(status, self._deadline, request.fingerprint)
         except DeadlinePassed:
             job = status.job_id if status is not None else "?"
             situation = f"ModelsLab job {job} still processing after {JOB_WAIT_SECONDS} s."
+            if status is None:
+                situation = f"ModelsLab did not answer a submit within {JOB_WAIT_SECONDS} s."
             raise JobTimeoutError(
                 f"{situation} Queue the workflow again later: the same image and mask resume "
                 "the same job, at no extra cost.",

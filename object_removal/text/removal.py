@@ -10,19 +10,24 @@ composited into it (`text_compositing`) now or by a FetchResult in a later run.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import torch
 
-from ..clients.modelslab import INTERIOR_REMOVAL, UPLOAD_LIMIT_BYTES, JobStatus
+from ..clients.modelslab import (
+    INTERIOR_REMOVAL,
+    UPLOAD_LIMIT_BYTES,
+    JobStatus,
+    ModelsLabClient,
+)
 from ..config import Settings, load_settings
 from ..errors import JobTimeoutError, ObjectRemovalError, batch_item, naming_batch_item
 from ..imaging.codec import decode_image
 from ..imaging.provider_limits import EncodedImage, encode_within_bytes
 from ..imaging.tensors import from_uint8, image_batch, to_uint8
 from ..jobs.modelslab import ModelsLabJobs
-from ..jobs.polling import DeadlinePassed
-from ..run_context import RunContext, gather_all, run_blocking
+from ..run_context import DeadlinePassed, RunContext, gather_all, run_blocking
 from ..spending import Spend, check_budget, spend_for
 from ..stores.originals import OriginalStore
 from .compositing import (
@@ -61,10 +66,12 @@ async def remove_by_text(
     deadline = _deadline(timeout)
     count, height, width = images.shape[0], images.shape[1], images.shape[2]
 
-    # Everything that can fail locally fails before the first paid call.
+    # Everything that can fail locally fails before the first paid call. Encoding and
+    # hashing a batch takes long: a worker thread does it, the event loop stays free.
     settings = settings or load_settings()
     jobs = ModelsLabJobs(settings, ctx, INTERIOR_REMOVAL, deadline=deadline)
-    pixels, uploads, fingerprints, planned = _uploads(images, name, jobs)
+    pixels, uploads, fingerprints, planned = await run_blocking(
+        ctx, lambda: _uploads(images, name, jobs))
     to_resume = planned.reused
     check_budget(planned, settings.budget, "ModelsLab")
     originals = OriginalStore(settings.cache_dir)
@@ -89,16 +96,13 @@ async def remove_by_text(
             job_ids[index] = job_id
             return handle()
 
-        def submit(client) -> JobStatus:
-            url = client.upload(upload)
-            return client.submit(INTERIOR_REMOVAL, {
-                "init_image": url, "object_name": name, "base64": False,
-            }, queue=jobs.queue)
+        def uploaded(client: ModelsLabClient) -> dict[str, Any]:
+            return {"init_image": client.upload(upload), "object_name": name, "base64": False}
 
         with naming_batch_item(index, count):
             async with jobs.queue_slot():
                 status, new = await jobs.submit_or_resume(
-                    fingerprint, submit, batch_item(index, count), handle=handle_with)
+                    fingerprint, uploaded, batch_item(index, count), handle=handle_with)
                 new_jobs += new
                 job_ids[index] = status.job_id
                 if not wait:
@@ -119,15 +123,29 @@ async def remove_by_text(
     try:
         results = await gather_all([one(i) for i in range(count)])
     except DeadlinePassed:
-        ctx.status(f"still processing; collect later: {handle()}", job=handle(),
-                   state="pending")
+        unanswered = jobs.unanswered_note()
+        if not any(job_ids):  # no job id known yet: nothing for FetchResult to collect
+            situation = f"ModelsLab did not answer within {timeout:g} s." + _also(unanswered)
+            ctx.status(situation, state="pending")
+            raise JobTimeoutError(situation, handle="", situation=situation) from None
+        ctx.status(f"still processing; collect later: {handle()}" + _also(unanswered),
+                   job=handle(), state="pending")
         situation = f"ModelsLab job(s) still processing after {timeout:g} s."
         raise JobTimeoutError(
             f"{situation} Collect the result later with FetchResult and this job handle: "
             f"{handle()} (or queue the same workflow again: the same image and object name "
-            "resume the same job, at no extra cost).",
-            handle=handle(), situation=situation,
+            "resume the same job, at no extra cost)." + _also(unanswered),
+            handle=handle(), situation=situation + _also(unanswered),
         ) from None
+    except BaseException as exc:
+        # Cancel, or another image's failure: a submit already sent may have bought a job.
+        unanswered = jobs.unanswered_note()
+        if unanswered:
+            ctx.status(f"stopped. {unanswered}", job=handle() if any(job_ids) else None,
+                       state="pending")
+            if isinstance(exc, ObjectRemovalError):
+                exc.args = (f"{exc}{_also(unanswered)}",)
+        raise
     spent = spend_for(new_jobs, count - new_jobs, CREDITS_PER_JOB)
     ctx.spend.add(spent)
     if not wait:
@@ -159,6 +177,10 @@ def _uploads(
     resumed = sum(jobs.remembers(f) for f in fingerprints)
     return (pixels, uploads, fingerprints,
             spend_for(len(uploads) - resumed, resumed, CREDITS_PER_JOB))
+
+
+def _also(note: str) -> str:
+    return f" {note}" if note else ""
 
 
 def _starting(new: int, resumed: int) -> str:

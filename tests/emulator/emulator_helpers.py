@@ -172,10 +172,10 @@ def uploaded_url(emu: ProviderEmulator, pixels: np.ndarray | None = None) -> str
 
 
 def submit(emu: ProviderEmulator, init_image: str, key: str = KEY, object_name: str = "cup",
-           ) -> requests.Response:
+           timeout: float = 10) -> requests.Response:
     body = {"key": key, "init_image": init_image, "object_name": object_name, "base64": False,
             "webhook": None, "track_id": None}
-    return requests.post(emu.api_url + SUBMIT, json=body, timeout=10)
+    return requests.post(emu.api_url + SUBMIT, json=body, timeout=timeout)
 
 
 def fetch(emu: ProviderEmulator, job_id: int | str, key: str = KEY) -> requests.Response:

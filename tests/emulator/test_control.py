@@ -35,6 +35,8 @@ def test_http_control_endpoints(emu: ProviderEmulator) -> None:
     assert by_endpoint["ailab"] == {**by_endpoint["ailab"], "method": "POST", "path": AILAB,
                                     "key_present": True}
     assert by_endpoint["cdn"]["key_present"] is False
+    assert set(by_endpoint["ailab"]["files"]) == {"image", "mask"}  # hashes, not bytes
+    assert all(len(h) == 16 for h in by_endpoint["ailab"]["files"].values())
     assert by_endpoint["cdn"]["path"] == "/uploads/x.png?key=***"
     assert {"ailab", "ml_upload", "ml_submit", "control"} <= set(by_endpoint)
 
