@@ -3,6 +3,8 @@ generating only what no frame shows, on a few keyframes."""
 
 from __future__ import annotations
 
+import uuid
+
 import torch
 
 from ..object_removal.comfy_bridge import ComfyRunContext
@@ -56,6 +58,13 @@ class VideoObjectRemove:
         for parameter in VIDEO_PARAMETERS:
             required[parameter.name] = widget(parameter)
         return {"required": required, "hidden": {"unique_id": "UNIQUE_ID"}}
+
+    @classmethod
+    def IS_CHANGED(cls, seed: int | None = None, **_: object) -> str:
+        """As MaskObjectRemove's: seed -1 (new fills every time) must not be answered from
+        ComfyUI's own cache, so it returns something new; any other seed (or a linked
+        one, None here) keeps ComfyUI's cache."""
+        return uuid.uuid4().hex if seed == -1 else ""
 
     async def remove(
         self,

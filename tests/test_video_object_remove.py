@@ -91,6 +91,17 @@ def test_running_the_same_clip_again_pays_nothing(settings, emulator):
     assert len(emulator.requests("ailab")) == 2
 
 
+def test_the_node_tells_comfyui_a_random_seed_changes_its_output():
+    """ComfyUI answers from its own cache while IS_CHANGED returns the same as before."""
+    changed = VideoObjectRemove.IS_CHANGED
+    assert changed(seed=-1) != changed(seed=-1)
+    assert changed(seed=5) == changed(seed=5) == changed(seed=0)
+    assert changed(seed=None) == changed(seed=None)  # a linked seed: ComfyUI's cache holds
+    # ComfyUI passes every widget it has, and links as None.
+    assert changed(images=None, mask=None, provider="local", dilate_size=10, seed=5,
+                   fill_reach=48, unique_id="3") == changed(seed=5)
+
+
 def test_the_budget_refuses_a_clip_before_anything_is_sent(settings, emulator):
     clip = small_clip("overlay", "still", index=1)
     with pytest.raises(ObjectRemovalError, match="budget of 10 credits.*nothing was sent"):
