@@ -281,6 +281,8 @@ def main() -> None:
     parser.add_argument("--clips", nargs="+", help="only these clips, by their exact names")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip per-frame Mask Object Remove (slow: PatchMatch per frame)")
+    parser.add_argument("--baseline-clips", nargs="+",
+                        help="per-frame removal only on these clips, by their exact names")
     parser.add_argument("--baseline-from", type=Path,
                         help="per-frame figures from an earlier run's --json (same clips)")
     parser.add_argument("--no-speed", action="store_true", help="skip speed and memory")
@@ -312,10 +314,14 @@ def main() -> None:
                 earlier = {r["clip"]: r["per_frame"] for r in
                            json.loads(args.baseline_from.read_text())["clips"] if "per_frame" in r}
             for clip in build_split(split, only):
-                baseline = earlier.get(clip.name, not args.no_baseline)
+                baseline = earlier.get(clip.name, not args.no_baseline and (
+                    not args.baseline_clips or clip.name in args.baseline_clips))
                 row = measure_clip(clip, emulator, baseline, args.pictures)
                 rows.append(row)
-                print(json.dumps({k: v for k, v in row.items()}, default=str)[:400], flush=True)
+                print(table([row]).splitlines()[-1], flush=True)
+                if args.json:  # every clip's figures as soon as they exist
+                    args.json.write_text(json.dumps({**report, "clips": report["clips"] + rows},
+                                                    indent=1, default=str))
             report["clips"] += rows
             print(f"\n## {split} clips ({FRAMES} frames at 640x360, dilate_size {DILATE})\n")
             print(table(rows))
