@@ -105,7 +105,7 @@ async def remove_from_clip(images: torch.Tensor, mask: torch.Tensor,
     ctx.spend.add(spent)
     cost = "free" if spec.credits_per_call == 0 else spent.describe()
     keys = f"{len(keyframes)} keyframe{'s' if len(keyframes) != 1 else ''}"
-    ctx.status(f"{spec.name}: done, {clip.count} frames, {keys}"
+    ctx.status(f"{spec.name}: done, {clip.count} frame{'s' if clip.count != 1 else ''}, {keys}"
                f"{' ' + outcome if outcome else ''}, {cost}",
                state="paid" if spent.paid_calls else "free")
     return VideoResult(result, clip.changed_mask())
@@ -212,7 +212,7 @@ class _KeyframeJob:
         planned = spend_for(len(paying), len(keyframes) - len(paying), spec.credits_per_call)
         frames = self._clip.count
         ctx.status(f"{spec.name}: {len(paying)} paid call{'s' if len(paying) != 1 else ''} "
-                   f"for {frames} frames ({len(keyframes)} keyframe"
+                   f"for {frames} frame{'s' if frames != 1 else ''} ({len(keyframes)} keyframe"
                    f"{'s' if len(keyframes) != 1 else ''})")
         if spec.credits_per_call != 0:
             budget = self._options.budget
