@@ -2,7 +2,8 @@
 // headless Chromium (Debian's `chromium`, driven by playwright-core) by reading the
 // screen (see browser_screen.mjs): node search, help pages, the no-key warning
 // appearing and going, a Text Object Remove run's state with its eta counting down,
-// its outcome and cost, Cancel, a result from the cache, an error, "Copy job handle"
+// its outcome and cost, Cancel, a result from the cache, an error, a Video Object
+// Remove run's outcome and cost, "Copy job handle"
 // (to the clipboard, and on a page without one, a dialog with the handle selected),
 // nothing drawn over other nodes, the example workflows, and no console error from the
 // pack.
