@@ -5,17 +5,20 @@ from ..object_removal.server_routes import register_routes
 from .fetch_result import FetchResult
 from .mask_object_remove import MaskObjectRemove
 from .text_object_remove import TextObjectRemove
+from .video_object_remove import VideoObjectRemove
 
 NODE_CLASS_MAPPINGS = {
     "MaskObjectRemove": MaskObjectRemove,
     "TextObjectRemove": TextObjectRemove,
     "FetchResult": FetchResult,
+    "VideoObjectRemove": VideoObjectRemove,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS = {
     "MaskObjectRemove": "Mask Object Remove",
     "TextObjectRemove": "Text Object Remove",
     "FetchResult": "Fetch Result (ModelsLab)",
+    "VideoObjectRemove": "Video Object Remove",
 }
 
 warn_if_comfyui_too_old()

@@ -2,7 +2,8 @@
 // headless Chromium (Debian's `chromium`, driven by playwright-core) by reading the
 // screen (see browser_screen.mjs): node search, help pages, the no-key warning
 // appearing and going, a Text Object Remove run's state with its eta counting down,
-// its outcome and cost, Cancel, a result from the cache, an error, "Copy job handle"
+// its outcome and cost, Cancel, a result from the cache, an error, a Video Object
+// Remove run's outcome and cost, "Copy job handle"
 // (to the clipboard, and on a page without one, a dialog with the handle selected),
 // nothing drawn over other nodes, the example workflows, and no console error from the
 // pack.
@@ -39,13 +40,13 @@ const PACK = "comfyui-object-removal";
 const MENU_LABEL = "Copy job handle (for FetchResult)";
 const SEARCH_QUERIES = ["object removal", "inpaint", "erase"];
 const NODES = { MaskObjectRemove: "Mask Object Remove", TextObjectRemove: "Text Object Remove",
-  FetchResult: "Fetch Result (ModelsLab)" };
+  FetchResult: "Fetch Result (ModelsLab)", VideoObjectRemove: "Video Object Remove" };
 const PLAN = [
   "renderer", ...SEARCH_QUERIES.map((q) => `search:${q.replace(/ /g, "-")}`),
   "key-warning:none-with-key", "key-warning:text", "key-warning:provider-change",
   "key-warning:gone", "run:state", "run:eta-counts-down", "menu:offered", "menu:clipboard",
   "run:outcome-and-cost", "run:mask-outcome-and-cost", "run:no-overlap", "run:cancelled",
-  "run:from-cache", "run:error", "control:unseen-status-is-not-shown",
+  "run:from-cache", "run:error", "control:unseen-status-is-not-shown", "run:video-outcome-and-cost",
   ...Object.keys(NODES).map((n) => `help:${n}`), "examples", "fallback:insecure-origin",
   "fallback:dialog", "fallback:copies", "console:no-pack-errors",
 ];
@@ -204,7 +205,7 @@ for (const query of SEARCH_QUERIES) {
   await shot(page, `search-${query.replace(/ /g, "-")}`);
   check(`search:${query.replace(/ /g, "-")}`, missing.length === 0, !opened
     ? "the search box did not open" : missing.length
-      ? `"${query}" does not list ${missing.join(", ")}` : `"${query}" lists all three`);
+      ? `"${query}" does not list ${missing.join(", ")}` : `"${query}" lists all ${Object.keys(NODES).length}`);
   await closeDialogs(page);
 }
 
@@ -321,6 +322,44 @@ await page.evaluate(() => document.getElementById("object-removal-cover")?.remov
 check("control:unseen-status-is-not-shown", Boolean(control.line) && !unpainted.line &&
   !covered.line, `shown: ${why(control)}; transparent: ${why(unpainted)}; covered: ${why(covered)}`);
 
+// --- Video Object Remove: a one-frame clip (the picture and its mask), paid once --------
+const videoId = await page.evaluate(([image, seed]) => {
+  const { app, LiteGraph } = window;
+  app.graph.clear();
+  // Ids no earlier node had: Nodes 2.0 of front end 1.49.6 (0.33.0's own; not 1.58.1)
+  // showed, on a new node taking the id of a node the cleared graph had, that old node's
+  // status area (a Text Object Remove's error here) and never this node's: an open
+  // problem of the status area, not of this node.
+  if (app.graph.state) app.graph.state.lastNodeId = Math.max(app.graph.state.lastNodeId, 1000);
+  else app.graph.last_node_id = Math.max(app.graph.last_node_id ?? 0, 1000);
+  app.canvas.ds.offset = [0, 0];
+  app.canvas.ds.scale = 1;
+  const add = (type, x, y) => {
+    const node = LiteGraph.createNode(type);
+    node.pos = [x, y];
+    app.graph.add(node);
+    return node;
+  };
+  const load = add("LoadImage", 60, 90);
+  load.widgets.find((w) => w.name === "image").value = image;
+  const video = add("VideoObjectRemove", 420, 90);
+  video.widgets.find((w) => w.name === "provider").value = "ailab";
+  video.widgets.find((w) => w.name === "seed").value = seed; // not an earlier run's output
+  load.connect(0, video, 0);
+  load.connect(1, video, 1);
+  video.connect(0, add("PreviewImage", 820, 90), 0);
+  app.canvas.setDirty(true, true);
+  return video.id;
+}, [args.image, Date.now() % 1000000]);
+await queue(page);
+const videoPaid = await waitShown(page, videoId,
+  /✓ ailab: done, 1 frame, 1 keyframe, 1 paid call, 20 credits/, 40);
+await shotNodes(page, "video-done", [videoId]);
+const videoOverlaps = await statusOverlaps(page, videoId);
+check("run:video-outcome-and-cost", Boolean(videoPaid.line) && videoOverlaps.length === 0,
+  `Video Object Remove: ${why(videoPaid)}; ${videoOverlaps.length
+    ? `its status area overlaps ${videoOverlaps.join(", ")}` : "over no other node"}`);
+
 // --- help pages: select the node, press the selection toolbox's Node Info button ------
 for (const name of Object.keys(NODES)) {
   const id = await page.evaluate((type) => {
@@ -421,7 +460,12 @@ for (const name of examples) {
   for (const node of saved.nodes) {
     const again = resaved.nodes.find((n) => n.id === node.id);
     const values = (n) => JSON.stringify(n?.widgets_values ?? []); // none saved as [] or left out
-    if (values(again) !== values(node)) {
+    // A core node of a newer ComfyUI may have widgets the example's ComfyUI lacked (0.33's
+    // Create Video: bit_depth; Save Video: one more): they come after the saved ones.
+    const kept = Object.keys(NODES).includes(node.type) || !Array.isArray(again?.widgets_values)
+      ? values(again) : JSON.stringify(again.widgets_values.slice(0,
+        (node.widgets_values ?? []).length));
+    if (kept !== values(node)) {
       exampleProblems.push(`${name} #${node.id}: saved again as ${values(again)}, ` +
         `not ${values(node)}`);
     }

@@ -224,6 +224,47 @@ def core_mask_workflow() -> Graph:
     return graph
 
 
+VIDEO_NOTE = (
+    "Removes a logo, a timestamp or any object from a whole clip. Video Object Remove takes "
+    "what is behind it from the other frames where they show it (it follows the camera), "
+    "so the fill stays steady, and only what no frame shows is filled by the provider, "
+    "once per keyframe: the status line says how many calls before the first.\n"
+    "1. Load Video: your clip (or keep example.mp4).\n"
+    "2. Load Image: a frame of the clip (or any picture of its size); right-click > Open in "
+    "MaskEditor and paint what to remove. One mask serves every frame (a logo, a "
+    "timestamp); for a moving object connect one mask per frame instead (from a tracking "
+    "or segmentation node) to Video Object Remove's mask.\n"
+    "3. Queue. 'local' runs offline, free; 'ailab' and the other paid choices need their "
+    "key (see the README). Create Video keeps the clip's frame rate and sound."
+)
+
+
+def video_workflow() -> Graph:
+    graph = Graph()
+    graph.add("Note", (40, -250), [VIDEO_NOTE], (1500, 220), title="How to use")
+    video = graph.add("LoadVideo", (40, 20), ["example.mp4", "image"], (320, 360),
+                      outputs=[("VIDEO", "VIDEO")])
+    parts = graph.add("GetVideoComponents", (400, 20), [], (300, 100),
+                      inputs=[("video", "VIDEO")],
+                      outputs=[("images", "IMAGE"), ("audio", "AUDIO"), ("fps", "FLOAT")])
+    graph.link(video, 0, parts, "video")
+    mask = load_image(graph, (40, 420))
+    remove = graph.add_pack_node("VideoObjectRemove", (760, 20), (340, 240), provider="local")
+    graph.link(parts, 0, remove, "images")
+    graph.link(mask, 1, remove, "mask")
+    create = graph.add("CreateVideo", (1140, 20), [24], (280, 110),
+                       inputs=[("images", "IMAGE"), ("audio", "AUDIO"), ("fps", "FLOAT")],
+                       outputs=[("VIDEO", "VIDEO")])
+    create["inputs"][2]["widget"] = {"name": "fps"}  # the widget, linked: the clip's own rate
+    graph.link(remove, 0, create, "images")
+    graph.link(parts, 1, create, "audio")
+    graph.link(parts, 2, create, "fps")
+    save = graph.add("SaveVideo", (1460, 20), ["object_removal/video", "auto", "auto"],
+                     (380, 420), inputs=[("video", "VIDEO")])
+    graph.link(create, 0, save, "video")
+    return graph
+
+
 def main() -> None:
     mask_workflow("ailab").save("mask_object_remove_ailab.json")
     mask_workflow("local").save("mask_object_remove_local.json")
@@ -233,6 +274,7 @@ def main() -> None:
     inpaint_workflow().save("text_remove_then_inpaint.json")
     upscale_workflow().save("text_remove_then_upscale.json")
     core_mask_workflow().save("core_mask_then_local_remove.json")
+    video_workflow().save("video_object_remove.json")
 
 
 if __name__ == "__main__":

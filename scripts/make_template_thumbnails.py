@@ -96,6 +96,10 @@ class Thumbnail:
     """What each panel shows: 2:1 for two panels stacked, 1:2 for two side by side, 1:1
     for four (a 2 x 2 grid)."""
     panels: tuple[Panel, ...]
+    clip: bool = False
+    """The photo filmed by a panning camera, with what the mask marks (drawn by
+    `overlay`) fixed on the screen: the panels show the clip's middle frame, and a
+    removal is Video Object Remove's, on the whole clip."""
 
 
 PATCH = polygons(circle(171, 385, 40))
@@ -117,6 +121,21 @@ TRIPOD = polygons(((276, 296), (322, 296), (322, 330), (276, 330)),
                   ((300, 476), (388, 476), (388, 492), (300, 492)),
                   ((222, 472), (256, 472), (256, 510), (222, 510)),
                   ((373, 462), (402, 462), (402, 497), (373, 497)))
+
+
+def timestamp(rgb: np.ndarray) -> np.ndarray:
+    """Where a camera's date stamp sits, bottom left (drawn into each frame by `stamp`)."""
+    canvas = Image.new("L", (rgb.shape[1], rgb.shape[0]), 0)
+    _draw_stamp(ImageDraw.Draw(canvas), 255)
+    return np.asarray(canvas) > 0
+
+
+def _draw_stamp(draw: ImageDraw.ImageDraw, fill: int | tuple[int, int, int]) -> None:
+    font = ImageFont.load_default(size=30)
+    draw.text((24, 318), "2026-11-30 14:07", fill=fill, font=font, stroke_width=2,
+              stroke_fill=fill)
+
+
 # The core-mask template's own values: ThresholdMask 0.95, GrowMask 6, dilate_size 15.
 LAMPS = near_white(0.95, 6)
 BEFORE = Panel("before")
@@ -140,6 +159,9 @@ THUMBNAILS = (
               (BEFORE, Panel('"the tower", then x2', LEFT_TOWER))),
     Thumbnail("core_mask_then_local_remove", "rocket", (40, 187, 520, 427),
               (BEFORE, Panel("after: lamps masked by core nodes", LAMPS, dilate_size=15))),
+    Thumbnail("video_object_remove", "rocket", (0, 172, 512, 428),
+              (Panel("a frame of the clip"),
+               Panel("after: from the other frames", timestamp, dilate_size=6)), clip=True),
 )
 
 
@@ -182,7 +204,49 @@ def panel_boxes(thumbnail: Thumbnail) -> list[Box]:
     raise ValueError(f"{thumbnail.template}: a thumbnail has 2 or 4 panels")
 
 
-def panel_pixels(rgb: np.ndarray, panel: Panel) -> np.ndarray:
+CLIP_FRAMES = 12
+PAN = 6  # pixels a frame
+
+
+def pan_clip(rgb: np.ndarray) -> np.ndarray:
+    """A clip the size of the photo, the camera panning right over the photo enlarged by
+    a tenth, with the date stamp burnt into every frame at the same place."""
+    height, width = rgb.shape[:2]
+    big = Image.fromarray(rgb).resize((round(width * 1.1) + PAN * CLIP_FRAMES,
+                                       round(height * 1.1)), Image.Resampling.BICUBIC)
+    frames = []
+    for t in range(CLIP_FRAMES):
+        frame = big.crop((PAN * t, 20, PAN * t + width, 20 + height))
+        _draw_stamp(ImageDraw.Draw(frame), (255, 200, 40))
+        frames.append(np.asarray(frame))
+    return np.stack(frames)
+
+
+def remove_from_clip(frames: np.ndarray, hole: np.ndarray, provider: str,
+                     dilate_size: int) -> np.ndarray:
+    """The pack's own Video Object Remove, as the node runs it (offline, seed 0)."""
+    import torch
+
+    from object_removal.run_context import RunContext
+    from object_removal.video.parameters import VideoInputs
+    from object_removal.video.removal import VideoRemovalOptions
+    from object_removal.video.removal import remove_from_clip as remove_video
+
+    options = VideoRemovalOptions(provider=provider,
+                                  inputs=VideoInputs(seed=0, dilate_size=dilate_size))
+    images = torch.from_numpy(frames.astype(np.float32) / 255)
+    mask = torch.from_numpy(hole.astype(np.float32))[None]
+    result = asyncio.run(remove_video(images, mask, options, RunContext()))
+    return (result.images * 255 + 0.5).clamp(0, 255).to(torch.uint8).numpy()
+
+
+def panel_pixels(rgb: np.ndarray, panel: Panel, clip: bool = False) -> np.ndarray:
+    if clip:
+        frames = pan_clip(rgb)
+        if panel.mask is None:
+            return frames[CLIP_FRAMES // 2]
+        return remove_from_clip(frames, panel.mask(rgb), panel.provider, panel.dilate_size)[
+            CLIP_FRAMES // 2]
     if panel.mask is None:
         return rgb
     hole = panel.mask(rgb)
@@ -201,7 +265,7 @@ def render(thumbnail: Thumbnail) -> Image.Image:
         size = (box[2] - box[0], box[3] - box[1])
         if abs((x1 - x0) / (y1 - y0) - size[0] / size[1]) > 0.02:  # it would be stretched
             raise ValueError(f"{thumbnail.template}: the crop is not the panels' shape")
-        picture = Image.fromarray(panel_pixels(rgb, panel)).crop(thumbnail.crop)
+        picture = Image.fromarray(panel_pixels(rgb, panel, thumbnail.clip)).crop(thumbnail.crop)
         sheet.paste(picture.resize(size, Image.Resampling.LANCZOS), box[:2])
         # Bottom left: the new front end lays a badge over each card's top left corner. A
         # dark band behind the label keeps it readable on any photo.

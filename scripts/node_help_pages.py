@@ -25,6 +25,13 @@ COSTS = {
     "FetchResult": (
         "Free: collecting a job costs nothing (it was paid for when it was submitted). "
         "A result collected before is taken from this machine without asking ModelsLab."),
+    "VideoObjectRemove": (
+        "What the other frames show costs nothing: only what no frame shows is sent to the "
+        "provider, once per keyframe (a fixed logo on a still or panning shot: one call for "
+        "the whole clip). Before the first call the status line says how many there will "
+        "be (\"ailab: 2 paid calls for 48 frames\"), and a budget refuses a clip that "
+        "would cost more, with nothing sent. Running the same clip again reuses the fills "
+        "already paid for; an empty mask sends nothing."),
 }
 
 TROUBLESHOOTING: dict[str, list[tuple[str, str]]] = {
@@ -65,6 +72,19 @@ TROUBLESHOOTING: dict[str, list[tuple[str, str]]] = {
         ("The whole picture changed", "ModelsLab re-rendered everything; the status line "
          "says so and the mask is all 1. Try a more specific object name."),
     ],
+    "VideoObjectRemove": [
+        ("\"got N frames and M masks\"", "Give one mask per frame (a tracker's output) or a "
+         "single mask for every frame."),
+        ("\"this clip … needs about … GB of memory\"", "Remove the object from shorter "
+         "pieces of the clip, or from a smaller version of it; nothing was done or sent."),
+        ("A fill drifts or smears where things at different distances move differently "
+         "(parallax)", "The camera's motion is followed as one plane: hand-held shots of "
+         "deep scenes fill less exactly. Use a tighter mask, a shorter clip, or a lower "
+         "`fill_reach`."),
+        ("More paid calls than expected", "Every stretch where motion uncovers new ground "
+         "no frame shows needs its own keyframe; raise `fill_reach` to let one fill serve "
+         "more frames."),
+    ],
     "FetchResult": [
         ("\"could not composite (… names no original)\"", "A bare job id has no original on "
          "this machine: use the handle from Text Object Remove (right-click it > Copy "
@@ -93,12 +113,14 @@ def _default(options: dict[str, Any]) -> str:
     return "" if value is None or value == "" else f"`{value}`"
 
 
-def _providers_table() -> list[str]:
+def _providers_table(own_settings: bool) -> list[str]:
     registry = pack_module("object_removal.providers.registry")
     rows = ["| provider | what it is | price | key |", "|---|---|---|---|"]
     for spec in registry.MASK_PROVIDERS:
         key = f"`{spec.key_setting}`" if spec.key_setting else "none (offline)"
-        rows.append(f"| `{spec.name}` | {_cell(spec.label)}: {_cell(spec.summary)} | "
+        summary = spec.summary if own_settings else spec.summary.replace(
+            "with the settings below", "at its default settings")
+        rows.append(f"| `{spec.name}` | {_cell(spec.label)}: {_cell(summary)} | "
                     f"{registry.price(spec)} | {key} |")
     return rows
 
@@ -111,20 +133,24 @@ def help_page(name: str, display_name: str, node: Any,
     for input_name, (kind, options) in inputs.items():
         tooltip = options.get("tooltip", "")
         if input_name == "provider":
-            tooltip = "Who fills the mask: see Providers and costs below."
+            tooltip = ("Who fills what no frame shows: see Providers and costs below."
+                       if name == "VideoObjectRemove"
+                       else "Who fills the mask: see Providers and costs below.")
         lines.append(f"| `{input_name}` | {_cell(_kind(kind, options))} | "
                      f"{_default(options)} | {_cell(tooltip)} |")
     lines += ["", "## Outputs", "", "| output | type | what it is |", "|---|---|---|"]
     for output, kind, tooltip in zip(node.RETURN_NAMES, node.RETURN_TYPES,
                                      node.OUTPUT_TOOLTIPS, strict=True):
         lines.append(f"| `{output}` | {kind} | {_cell(tooltip)} |")
-    lines += ["", "## Providers and costs" if name == "MaskObjectRemove" else "## Cost", ""]
+    with_providers = name in ("MaskObjectRemove", "VideoObjectRemove")
+    lines += ["", "## Providers and costs" if with_providers else "## Cost", ""]
+    if with_providers:
+        lines += _providers_table(own_settings=name == "MaskObjectRemove")
     if name == "MaskObjectRemove":
-        lines += _providers_table()
         lines += ["", "The same image, mask and settings again are taken from this "
                   "machine's cache at 0 credits; an empty mask sends nothing."]
     else:
-        lines.append(COSTS[name])
+        lines += [""] * with_providers + [COSTS[name]]
     lines += ["", "## Keys", "", KEYS, "", "## Troubleshooting", "",
               "| what you see | what to do |", "|---|---|"]
     for symptom, fix in TROUBLESHOOTING[name] + TROUBLESHOOTING["common"]:

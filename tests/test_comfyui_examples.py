@@ -25,12 +25,18 @@ from PIL import Image
 
 from support import photo_like
 
+# Core video nodes of the newer ComfyUI declare some choices as dynamic combos (0.33's
+# Save Video `format`): one widget value each, like a plain choice.
+WIDGET_KINDS = ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", "COMFY_DYNAMICCOMBO_V3")
 
-def ui_to_api(workflow: dict, object_info: dict, image_name: str) -> dict:
+
+def ui_to_api(workflow: dict, object_info: dict, image_name: str,
+              video_name: str | None = None) -> dict:
     """The front end's "Save (API)" for the node kinds in our examples.
 
     Widget values are matched to the inputs in INPUT_TYPES order; a linked
-    input takes its link. LoadImage gets `image_name` instead of example.png.
+    input takes its link. LoadImage gets `image_name` instead of example.png, LoadVideo
+    `video_name` instead of example.mp4.
     """
     links = {link[0]: link for link in workflow["links"]}
     prompt = {}
@@ -43,18 +49,20 @@ def ui_to_api(workflow: dict, object_info: dict, image_name: str) -> dict:
         inputs = {}
         for name, definition in {**spec.get("required", {}), **spec.get("optional", {})}.items():
             kind, options = definition[0], (definition[1] if len(definition) > 1 else {})
-            is_widget = isinstance(kind, list) or kind in ("INT", "FLOAT", "STRING", "BOOLEAN",
-                                                          "COMBO")
+            is_widget = isinstance(kind, list) or kind in WIDGET_KINDS
             if is_widget and values:
                 inputs[name] = values.pop(0)
                 # Extra front-end-only widgets that follow some inputs.
-                if options.get("image_upload") or options.get("control_after_generate") is True:
+                if (options.get("image_upload") or options.get("video_upload")
+                        or options.get("control_after_generate") is True):
                     values.pop(0)
             if name in linked:
                 _, source, slot, _, _, _ = linked[name]
                 inputs[name] = [str(source), slot]
         if node["type"] == "LoadImage":
             inputs["image"] = image_name
+        if node["type"] == "LoadVideo" and video_name is not None:
+            inputs["file"] = video_name
         prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
     return prompt
 
@@ -70,7 +78,12 @@ def needs_model_file(path: Path) -> bool:
     return any(n["type"] in NEEDS_MODEL_FILE for n in json.loads(path.read_text())["nodes"])
 
 
-RUNNABLE = [p for p in EXAMPLES if not needs_model_file(p)] + SAVED_BEFORE
+def needs_video(path: Path) -> bool:
+    """Examples that load a video: test_comfyui_video.py runs them, with a clip."""
+    return any(n["type"] == "LoadVideo" for n in json.loads(path.read_text())["nodes"])
+
+
+RUNNABLE = [p for p in EXAMPLES if not needs_model_file(p) and not needs_video(p)] + SAVED_BEFORE
 
 
 def assert_served_as_a_template(comfy: Comfy, path: Path) -> None:

@@ -25,7 +25,7 @@ def test_the_root_exports_exactly_the_three_names(pack):
     assert sorted(pack.__all__) == ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS",
                                     "WEB_DIRECTORY"]
     assert set(pack.NODE_CLASS_MAPPINGS) == {"MaskObjectRemove", "TextObjectRemove",
-                                             "FetchResult"}
+                                             "FetchResult", "VideoObjectRemove"}
     assert set(pack.NODE_DISPLAY_NAME_MAPPINGS) == set(pack.NODE_CLASS_MAPPINGS)
     web = PACK_DIR / pack.WEB_DIRECTORY
     assert web.is_dir() and list(web.glob("*.js"))
@@ -67,7 +67,8 @@ def test_loading_the_pack_imports_no_comfyui_module_and_no_top_level_nodes():
     assert report["inputs"]["FetchResult"] == ["job", "timeout"]
 
 
-@pytest.mark.parametrize("name", ["MaskObjectRemove", "TextObjectRemove", "FetchResult"])
+@pytest.mark.parametrize("name", ["MaskObjectRemove", "TextObjectRemove", "FetchResult",
+                                  "VideoObjectRemove"])
 def test_every_node_keeps_the_classic_contract(pack, name):
     cls = pack.NODE_CLASS_MAPPINGS[name]
     spec = cls.INPUT_TYPES()
@@ -165,6 +166,29 @@ def test_fetch_result_interface_is_frozen(pack):
     cls = pack.NODE_CLASS_MAPPINGS["FetchResult"]
     assert cls.RETURN_TYPES == ("IMAGE", "MASK")
     assert cls.RETURN_NAMES == ("image", "mask")
+
+
+def test_video_object_remove_interface_is_frozen(pack):
+    inputs = inputs_of(pack, "VideoObjectRemove")
+    mask_providers = inputs_of(pack, "MaskObjectRemove")["provider"][0]
+    assert summary(inputs) == [
+        ("images", "IMAGE", None),
+        ("mask", "MASK", None),
+        # the same choices as Mask Object Remove, in its order
+        ("provider", tuple(mask_providers), "local"),
+        ("dilate_size", "INT", 10),
+        ("seed", "INT", 0),
+        ("fill_reach", "INT", 48),
+    ]
+    assert inputs["seed"][1]["min"] == -1
+    assert inputs["seed"][1]["control_after_generate"] is False
+    assert inputs["dilate_size"][1]["min"] == 0
+    assert inputs["fill_reach"][1]["min"] == 1
+    cls = pack.NODE_CLASS_MAPPINGS["VideoObjectRemove"]
+    assert cls.RETURN_TYPES == ("IMAGE", "MASK")
+    assert cls.RETURN_NAMES == ("images", "mask")
+    assert cls.CATEGORY == pack.NODE_CLASS_MAPPINGS["MaskObjectRemove"].CATEGORY
+    assert pack.NODE_DISPLAY_NAME_MAPPINGS["VideoObjectRemove"] == "Video Object Remove"
 
 
 @pytest.mark.parametrize("name", ["TextObjectRemove", "FetchResult"])
