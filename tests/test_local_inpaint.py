@@ -40,7 +40,7 @@ from object_removal.inpainting.telea_backend import RADIUS
 
 
 def test_the_default_backend_is_the_best_that_can_run():
-    # pypatchmatch has wheels for Python >= 3.11 only; elsewhere Telea is the best left.
+    # PatchMatch needs scipy (ComfyUI ships it); without it Telea is the best left.
     expected = "patchmatch" if patchmatch_backend.patchmatch_available() else "telea"
     assert local_backend_name() == expected
 
@@ -140,7 +140,7 @@ def hide_module(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
 
 def test_falls_back_to_telea_without_patchmatch(monkeypatch, disc_scene):
     _, image, hole = disc_scene
-    hide_module(monkeypatch, "patchmatch")
+    hide_module(monkeypatch, "scipy")
     assert local_backend_name() == "telea"
     assert np.array_equal(
         inpaint_locally(image, hole), inpaint_locally(image, hole, backend="telea")
@@ -149,12 +149,12 @@ def test_falls_back_to_telea_without_patchmatch(monkeypatch, disc_scene):
 
 def test_no_backend_says_what_to_install(monkeypatch, disc_scene):
     _, image, hole = disc_scene
-    hide_module(monkeypatch, "patchmatch")
+    hide_module(monkeypatch, "scipy")
     hide_module(monkeypatch, "cv2")
 
     with pytest.raises(LocalInpaintUnavailable) as error:
         inpaint_locally(image, hole)
-    assert "pip install pypatchmatch" in str(error.value)
+    assert "pip install scipy" in str(error.value)
     assert "pip install opencv-python-headless" in str(error.value)
     with pytest.raises(LocalInpaintUnavailable):
         local_backend_name()
@@ -164,8 +164,8 @@ def test_forced_backend_that_cannot_run(monkeypatch, disc_scene):
     _, image, hole = disc_scene
     with pytest.raises(LocalInpaintUnavailable, match=ENV_VAR):
         inpaint_locally(image, hole, backend="lama")
-    hide_module(monkeypatch, "patchmatch")
-    with pytest.raises(LocalInpaintUnavailable, match="pip install pypatchmatch"):
+    hide_module(monkeypatch, "scipy")
+    with pytest.raises(LocalInpaintUnavailable, match="pip install scipy"):
         inpaint_locally(image, hole, backend="patchmatch")
     with pytest.raises(ValueError, match="unknown backend"):
         inpaint_locally(image, hole, backend="magic")  # type: ignore[arg-type]
@@ -255,7 +255,7 @@ def test_hole_covering_everything_is_refused():
 
 def test_empty_hole_returns_a_copy_without_work(monkeypatch):
     image = striped(50, 60)
-    hide_module(monkeypatch, "patchmatch")
+    hide_module(monkeypatch, "scipy")
     hide_module(monkeypatch, "cv2")  # no backend at all: proves no work is attempted
     result = inpaint_locally(image, np.zeros((50, 60), bool))
     assert np.array_equal(result, image) and result is not image
