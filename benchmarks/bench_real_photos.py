@@ -223,13 +223,15 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, object]:
                 row["foreign"] = foreign_share(result, hole)
                 _save_picture(args.pictures, name, real.label, image, hole, result)
             rows.append(row)
-    megapixel = []
+    megapixel, megapixel_cpu = [], []
     for case in _megapixel_cases(args.quick) if args.megapixel else []:
-        start = time.perf_counter()
-        fill(case.image, case.hole, 0)
-        megapixel.append(time.perf_counter() - start)
+        for _ in range(args.repeats):
+            start, cpu = time.perf_counter(), time.process_time()
+            fill(case.image, case.hole, 0)
+            megapixel.append(time.perf_counter() - start)
+            megapixel_cpu.append(time.process_time() - cpu)
     return {"backend": name, "rows": rows, "megapixel_times": megapixel,
-            "peak_mb": max_rss_mb(), "speed_only": speed_only}
+            "megapixel_cpu": megapixel_cpu, "peak_mb": max_rss_mb(), "speed_only": speed_only}
 
 
 def _check_outside(name: str, result: np.ndarray, image: np.ndarray, hole: np.ndarray) -> None:
@@ -346,18 +348,28 @@ def _real_table(reports: list[dict[str, object]], part: str) -> None:
 
 
 def _speed_table(reports: list[dict[str, object]]) -> None:
-    rows = [(rep["backend"], rep["megapixel_times"], rep["peak_mb"], rep.get("speed_only"))
-            for rep in reports if "skipped" not in rep]
-    if not any(times for _, times, _, _ in rows):
+    rows = [(rep["backend"], rep["megapixel_times"], rep.get("megapixel_cpu", []),
+             rep["peak_mb"], rep.get("speed_only")) for rep in reports if "skipped" not in rep]
+    if not any(times for _, times, _, _, _ in rows):
         return
-    print(f"\n{'backend':<28} {'s @1MP 10% hole (median)':>24} {'peak MB':>8}")
-    for name, times, peak, speed_only in rows:
+    print(f"\n1 MP, 10 % hole, median of {len(rows[0][1])} fills (load: {_load()})")
+    print(f"{'backend':<28} {'wall s':>7} {'CPU s':>7} {'peak MB':>8}")
+    for name, times, cpu, peak, speed_only in rows:
         label = f"{name} (random weights)" if speed_only else str(name)
-        median = f"{statistics.median(times):.2f}" if times else "-"  # type: ignore[arg-type]
-        print(f"{label:<28} {median:>24} {peak:8.0f}")
+        wall = f"{statistics.median(times):.2f}" if times else "-"  # type: ignore[arg-type]
+        used = f"{statistics.median(cpu):.2f}" if cpu else "-"  # type: ignore[arg-type]
+        print(f"{label:<28} {wall:>7} {used:>7} {peak:8.0f}")
     for rep in reports:
         if "skipped" in rep:
             print(f"{rep['backend']:<28} skipped: {rep['skipped']}")
+
+
+def _load() -> str:
+    """The machine's load averages, to read the times by (a shared 2-core machine)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def main() -> None:
@@ -365,8 +377,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="pasted: only the 10 %% and 30 %% holes")
     parser.add_argument("--part", choices=(*PARTS, "both"), default="both")
-    parser.add_argument("--set", choices=("pasted", "real", "both"), default="both")
+    parser.add_argument("--set", choices=("pasted", "real", "both", "speed"), default="both",
+                        help="which cases (speed: only the 1 MP timing)")
     parser.add_argument("--no-megapixel", action="store_true", help="skip the 1 MP timing")
+    parser.add_argument("--repeats", type=int, default=3, help="fills of each 1 MP case")
     parser.add_argument("--architecture-speed", action="store_true",
                         help="time MI-GAN and LaMa with random weights when their files are "
                              "missing")
@@ -375,18 +389,24 @@ def main() -> None:
     parser.add_argument("--pictures", type=Path, help="save every input and result under this")
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--json", type=Path, help="also write the per-case figures here")
-    parser.add_argument("--reuse", type=Path,
+    parser.add_argument("--reuse", type=Path, action="append", default=[],
                         help="a --json file whose backends are not run again (e.g. the slow "
-                             "plain pypatchmatch)")
+                             "plain pypatchmatch); several are merged backend by backend")
     parser.add_argument("--backend", help=argparse.SUPPRESS)  # internal: one backend
     args = parser.parse_args()
     args.parts = PARTS if args.part == "both" else (args.part,)
-    args.sets = ("pasted", "real") if args.set == "both" else (args.set,)
+    args.sets = {"both": ("pasted", "real"), "speed": ()}.get(args.set, (args.set,))
     args.megapixel = not args.no_megapixel
     if args.backend:
         print(json.dumps(run_backend(args.backend, args)))
         return
-    reused = {r["backend"]: r for r in json.loads(args.reuse.read_text())} if args.reuse else {}
+    reused: dict[str, dict] = {}
+    for path in args.reuse:
+        for report in json.loads(path.read_text()):
+            if report["backend"] in reused:
+                reused[report["backend"]]["rows"] += report.get("rows", [])
+            else:
+                reused[report["backend"]] = report
     reports = []
     for name in args.backends.split(","):
         if name in reused:
@@ -395,7 +415,7 @@ def main() -> None:
         command = [sys.executable, __file__, "--backend", name, "--part", args.part,
                    "--set", args.set]
         command += ["--quick"] * args.quick + ["--architecture-speed"] * args.architecture_speed
-        command += ["--no-megapixel"] * args.no_megapixel
+        command += ["--no-megapixel"] * args.no_megapixel + ["--repeats", str(args.repeats)]
         if args.dilation is not None:
             command += ["--dilation", str(args.dilation)]
         if args.pictures:
