@@ -352,7 +352,8 @@ def _speed_table(reports: list[dict[str, object]]) -> None:
              rep["peak_mb"], rep.get("speed_only")) for rep in reports if "skipped" not in rep]
     if not any(times for _, times, _, _, _ in rows):
         return
-    print(f"\n1 MP, 10 % hole, median of {len(rows[0][1])} fills (load: {_load()})")
+    fills = max(len(times) for _, times, _, _, _ in rows)
+    print(f"\n1 MP, 10 % hole, median of {fills} fills (load: {_load()})")
     print(f"{'backend':<28} {'wall s':>7} {'CPU s':>7} {'peak MB':>8}")
     for name, times, cpu, peak, speed_only in rows:
         label = f"{name} (random weights)" if speed_only else str(name)
