@@ -10,8 +10,8 @@ a collage. A learned model does better there; this says when to suggest one.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
+from .patchmatch_backend import shrink
 from .surroundings import outer_ring, segment
 
 LARGE_SHARE = 0.08  # of the picture
@@ -25,10 +25,7 @@ def _small(rgb: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale = min(1.0, (ASSESS_PIXELS / (height * width)) ** 0.5)
     if scale == 1.0:
         return rgb, hole
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
-    coverage = Image.fromarray(hole.astype(np.uint8) * 255).resize(size, Image.Resampling.BOX)
-    return small, np.asarray(coverage) > 0
+    return shrink(rgb, hole, (max(1, round(width * scale)), max(1, round(height * scale))))
 
 
 def likely_poor(rgb: np.ndarray, hole: np.ndarray) -> str | None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from .smoothing import box_blur, dilate, erode, smooth_fill
+from .surroundings import hole_radius
 from .work_units import unit_of_work
 
 RADIUS = 3  # patch radius: 7 x 7 patches
@@ -42,6 +44,7 @@ DESCRIPTOR_BLUR = 1  # px, before the taps are read
 # development cases (foreign content and PSNR; pixel copies and a penalty on reusing
 # a source gave more grain but more collage).
 SHARPNESS = 8.0
+
 
 @dataclass
 class Level:
@@ -71,11 +74,9 @@ def _resize(values: np.ndarray, size: tuple[int, int], resample: Image.Resamplin
 def build_levels(rgb: np.ndarray, hole: np.ndarray, classes: np.ndarray, allowed: np.ndarray
                  ) -> list[Level]:
     """The scales to fill at, finest (the input's) first."""
-    from .smoothing import erode
-
     levels = []
     image, scale = rgb.astype(np.float32), 1.0
-    radius = float(np.sqrt(hole.sum() / np.pi))
+    radius = hole_radius(hole)
     height, width = hole.shape
     while True:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -103,8 +104,6 @@ def build_levels(rgb: np.ndarray, hole: np.ndarray, classes: np.ndarray, allowed
 
 def _descriptors(image: np.ndarray) -> np.ndarray:
     """(h, w, 48): 16 taps of each pixel's 7 x 7 patch, of the image blurred by one pixel."""
-    from .smoothing import box_blur
-
     blurred = box_blur(image, DESCRIPTOR_BLUR, passes=2)
     height, width = image.shape[:2]
     padded = np.pad(blurred, [(RADIUS, RADIUS), (RADIUS, RADIUS), (0, 0)], mode="edge")
@@ -116,12 +115,10 @@ def _descriptors(image: np.ndarray) -> np.ndarray:
 class _Matcher:
     """The nearest-neighbour field of one level's hole pixels, and its costs."""
 
-    def __init__(self, level: Level, rng: np.random.Generator, hole_radius: float) -> None:
+    def __init__(self, level: Level, rng: np.random.Generator, radius: float) -> None:
         self.level = level
         self.rng = rng
         self.height, self.width = level.hole.shape
-        from .smoothing import dilate
-
         # The hole's pixels, and the known ones whose patches reach into it: those match
         # what borders the hole and vote its continuation in (anchoring the fill).
         reach = dilate(level.hole, RADIUS)
@@ -133,7 +130,7 @@ class _Matcher:
         self.target_class = level.classes.reshape(-1)[self.targets]
         self.source_flat = np.flatnonzero(level.sources)
         self.source_class = level.classes.reshape(-1)[self.source_flat]
-        self.hole_radius = max(hole_radius, 1.0)
+        self.radius = max(radius, 1.0)
         self.by_class = {int(k): self.source_flat[self.source_class == k]
                          for k in np.unique(self.target_class)}
         self.nnf = self._random_sources()
@@ -157,7 +154,7 @@ class _Matcher:
         cost += CLASS_PENALTY * (classes != self.target_class)
         dy = candidates // self.width - self.targets // self.width
         dx = candidates % self.width - self.targets % self.width
-        cost += DISTANCE_PENALTY * (dy * dy + dx * dx) / self.hole_radius**2
+        cost += DISTANCE_PENALTY * (dy * dy + dx * dx) / self.radius**2
         return np.where(valid, cost, np.inf).astype(np.float32)
 
     def _try(self, descriptors: np.ndarray, candidates: np.ndarray) -> None:
@@ -252,8 +249,6 @@ def _upsample_fill(coarse_image: np.ndarray, fine: Level) -> None:
 
 def _initial_fill(level: Level) -> None:
     """The coarsest hole: each pixel the mean colour of its class's sources, smoothed."""
-    from .smoothing import smooth_fill
-
     guess = smooth_fill(level.image, ~level.hole)
     for k in np.unique(level.classes[level.hole]):
         pool = level.sources & (level.classes == k)
@@ -272,12 +267,10 @@ def complete(rgb: np.ndarray, hole: np.ndarray, classes: np.ndarray, allowed: np
     copied_from = np.full(hole.shape + (2,), -1, np.int32)
     levels = build_levels(rgb, hole, classes, allowed)
     if not levels[0].sources.any():  # no whole patch to copy: a smooth fill is all there is
-        from .smoothing import smooth_fill
-
         smooth = smooth_fill(rgb.astype(np.float32), ~hole)
         return np.clip(np.rint(smooth), 0, 255).astype(np.uint8), copied_from
     rng = np.random.default_rng(seed)
-    radius = float(np.sqrt(hole.sum() / np.pi))
+    radius = hole_radius(hole)
     previous: _Matcher | None = None
     for depth, level in enumerate(reversed(levels)):
         level_radius = radius / 2 ** (len(levels) - 1 - depth)

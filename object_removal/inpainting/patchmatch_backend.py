@@ -38,7 +38,7 @@ from PIL import Image
 from .crop_stitch import Box, fill_by_crops
 from .patch_fill import complete
 from .smoothing import box_blur, smooth_fill
-from .surroundings import allowed_sources, hole_classes, segment
+from .surroundings import allowed_sources, hole_classes, hole_radius, segment
 
 MIN_MARGIN = 32
 MARGIN_FRACTION = 0.6
@@ -78,11 +78,6 @@ def resolve_seed(seed: int) -> int:
     return seed % 2**32
 
 
-def hole_radius(hole: np.ndarray) -> float:
-    """The radius of a disc of the hole's area: the scale that context and blur follow."""
-    return float(np.sqrt(hole.sum() / np.pi))
-
-
 def match_low_frequencies(filled: np.ndarray, original: np.ndarray, hole: np.ndarray
                           ) -> np.ndarray:
     """`filled` with its low frequencies inside the hole taken from a smooth interpolation
@@ -95,7 +90,7 @@ def match_low_frequencies(filled: np.ndarray, original: np.ndarray, hole: np.nda
     return np.clip(np.rint(corrected), 0, 255).astype(np.uint8)
 
 
-def _shrink(rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
+def shrink(rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
             ) -> tuple[np.ndarray, np.ndarray]:
     """`rgb` and `hole` at `size` (width, height); a pixel touching the hole stays a hole,
     so no hole colour leaks into the known pixels the fill copies from."""
@@ -142,7 +137,7 @@ def _fill_crop(rgb: np.ndarray, hole: np.ndarray, seed: int, cancelled: Callable
     else:
         scale = (WORK_PIXELS / (height * width)) ** 0.5
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small_rgb, small_hole = _shrink(rgb, hole, size)
+        small_rgb, small_hole = shrink(rgb, hole, size)
         small, copied_from = _fill_at(small_rgb, small_hole, seed, cancelled)
         # paste_hole takes only hole pixels from this, so resampling never touches the rest
         blurred = np.asarray(Image.fromarray(small).resize((width, height),

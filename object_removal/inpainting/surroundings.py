@@ -83,6 +83,7 @@ def segment(rgb: np.ndarray, hole: np.ndarray, seed: int = 0) -> tuple[np.ndarra
 
 
 def hole_radius(hole: np.ndarray) -> float:
+    """The radius of a disc of the hole's area: the scale that context and blur follow."""
     return float(np.sqrt(hole.sum() / np.pi))
 
 
