@@ -13,7 +13,7 @@ covering it propose. The match cost adds to the patches' difference
 
 Written here rather than calling a native PatchMatch so that (1) those constraints
 are per pixel, (2) the work stops within a fraction of a second on Cancel: every
-unit of work (one EM round at one scale) checks `cancelled` first
+unit of work (a PatchMatch round or a vote at one scale) checks `cancelled` first
 (`work_units.unit_of_work`), and (3) the pack needs no compiled library for it.
 """
 
@@ -163,7 +163,7 @@ class _Matcher:
         better = cost < self.cost
         self.nnf[better], self.cost[better] = candidates[better], cost[better]
 
-    def improve(self, descriptors: np.ndarray) -> None:
+    def improve(self, descriptors: np.ndarray, cancelled: Callable[[], bool]) -> None:
         """Re-cost the field on the new image, then PatchMatch rounds: propagation from
         neighbours at shrinking steps, and random search around the best match."""
         self.cost = self._costs(descriptors, self.nnf)
@@ -171,6 +171,7 @@ class _Matcher:
         index = np.full(self.height * self.width, -1, np.int64)
         index[self.targets] = np.arange(len(self.targets))
         for _ in range(PM_ROUNDS):
+            unit_of_work(cancelled)
             for step in (8, 4, 2, 1):
                 for shift in (step, -step, step * self.width, -step * self.width):
                     neighbour = np.clip(self.targets + shift, 0, len(index) - 1)
@@ -283,8 +284,8 @@ def complete(rgb: np.ndarray, hole: np.ndarray, classes: np.ndarray, allowed: np
             _upsample_field(previous, matcher)
             rounds = EM_ROUNDS
         for _ in range(rounds):
+            matcher.improve(_descriptors(level.image), cancelled)
             unit_of_work(cancelled)
-            matcher.improve(_descriptors(level.image))
             level.image[level.hole] = matcher.vote()
         previous = matcher
     assert previous is not None

@@ -17,6 +17,7 @@ from typing import cast
 import numpy as np
 import torch
 
+from ..errors import Cancelled
 from ..imaging.compositing import grow_mask
 from ..inpainting import (
     BACKEND_LABELS,
@@ -120,15 +121,22 @@ class LocalProvider:
         backend = await self._ready_backend(ctx)
         ctx.status(f"{self._name}: filling with {BACKEND_LABELS[backend]} ...")
 
-        def work() -> np.ndarray:
+        def work() -> np.ndarray | None:
             with _OFFLINE_WORK:
-                filled = inpaint_locally(request.rgb, request.grown_hole, seed=self._params.seed,
-                                         backend=backend, cancelled=ctx.cancel_requested)
+                try:
+                    filled = inpaint_locally(
+                        request.rgb, request.grown_hole, seed=self._params.seed,
+                        backend=backend, cancelled=ctx.cancel_requested)
+                except Cancelled:
+                    return None  # the run raises its own Cancel; nothing is left unread
                 if self._advice is None and backend not in LEARNED and not _any_model_file():
                     self._advice = likely_poor(request.rgb, request.grown_hole)
                 return filled
 
         result = await run_blocking(ctx, work)
+        if result is None:
+            ctx.raise_if_cancelled()
+            raise Cancelled("cancelled")
         if BACKEND_LABELS[backend] not in self._used:
             self._used.append(BACKEND_LABELS[backend])
         return Filled(result, paid=False)
