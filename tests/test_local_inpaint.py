@@ -34,7 +34,9 @@ from object_removal.inpainting import (
     patchmatch_backend,
     reset_backend_probes,
 )
+from object_removal.inpainting.native_patchmatch import load_native
 from object_removal.inpainting.telea_backend import RADIUS
+from object_removal.inpainting.work_units import units_started
 
 # --- PatchMatch ---------------------------------------------------------------------------
 
@@ -52,11 +54,8 @@ def test_patchmatch_removes_disc_from_stripes(disc_scene):
     result = inpaint_locally(image, hole, seed=0)
 
     assert_outside_untouched(result, image, hole)
-    # 11-12 dB measured: the stripes continue into the hole but lose their phase in
-    # places (a fill shifted by one stripe scores 13 dB, the magenta disc 5 dB). The
-    # structure layer that keeps faces out of real photos costs this on a synthetic
-    # periodic pattern; pypatchmatch limited to a band scored 24 dB here.
-    assert psnr(result, clean, hole) >= 10
+    # 24.4 dB measured for seeds 0-2 alike (a fill shifted by one stripe scores 13 dB)
+    assert psnr(result, clean, hole) >= 22
     assert object_pixels_left(result) == 0
     assert np.array_equal(image, image_before) and np.array_equal(hole, hole_before)
 
@@ -94,7 +93,25 @@ def test_patchmatch_at_reduced_scale(monkeypatch, disc_scene):
     result = inpaint_locally(image, hole, seed=0, backend="patchmatch")
     assert_outside_untouched(result, image, hole)
     assert object_pixels_left(result) == 0
-    assert psnr(result, clean, hole) >= 9  # 10.2 dB measured: stripes at half size
+    assert psnr(result, clean, hole) >= 14  # 17-18 dB measured: stripes blur at half size
+
+
+def test_without_pypatchmatch_the_numpy_patchmatch_fills(monkeypatch, disc_scene):
+    """Where pypatchmatch has no wheel (Python < 3.11, other platforms), or fails to
+    load, the PatchMatch path runs its numpy PatchMatch instead of failing."""
+    clean, image, hole = disc_scene
+    hide_module(monkeypatch, "patchmatch")
+    assert load_native() is None
+    assert local_backend_name() == "patchmatch"
+    started = units_started()
+    result = inpaint_locally(image, hole, seed=0)
+    assert units_started() - started > 10  # its many PatchMatch rounds, not one native call
+    assert_outside_untouched(result, image, hole)
+    assert object_pixels_left(result) == 0
+    # 11-12 dB measured: this fallback's stripes lose their phase in places (a fill
+    # shifted by one stripe scores 13 dB, the magenta disc 5 dB); the default path's
+    # bound is test_patchmatch_removes_disc_from_stripes's.
+    assert psnr(result, clean, hole) >= 10
 
 
 # --- Telea ----------------------------------------------------------------------------------

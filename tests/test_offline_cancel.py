@@ -2,8 +2,9 @@
 process goes idle, and the next offline fill waits until the abandoned one has ended.
 
 Measured by the mechanism, not the clock: the backends' own count of units started
-(`inpainting.units_started`), the pack's worker threads, the process's CPU time and
-the order in which fills start and end. The user-facing times (how long until the
+(`inpainting.units_started`), the pack's worker threads and child processes (the
+native PatchMatch runs in one), the process's CPU time and the order in which fills
+start and end. The user-facing times (how long until the
 CPU is idle) are in benchmarks/bench_local.py --cancel.
 """
 
@@ -23,7 +24,7 @@ from object_removal.mask.parameters import MaskInputs
 from object_removal.providers import local
 from object_removal.providers.base import ProviderEnvironment, SeedAndDilation
 from object_removal.run_context import RunContext
-from support import disc_mask, photo_like
+from support import child_processes, disc_mask, photo_like
 
 # Generous bounds on waiting for work that should end at once; never a speed claim.
 DEADLINE = 60.0
@@ -82,6 +83,7 @@ def test_a_cancelled_fill_stops_at_its_next_unit_and_the_process_goes_idle():
     at_cancel = asyncio.run(cancel_mid_way(rgb, hole))
     wait_until(lambda: not worker_threads(), "the abandoned fill's thread to end")
     assert not local._OFFLINE_WORK.locked()
+    assert child_processes() == []  # a native PatchMatch child was ended, not left running
     stopped_at = units_started()
     # at most the unit running when Cancel came, and the one it was about to check
     assert stopped_at - at_cancel <= 1

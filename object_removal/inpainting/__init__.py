@@ -32,6 +32,7 @@ from .learned_backend import inpaint_learned
 from .learned_models import ModelLoadError, cached_net, forget_loaded_models
 from .model_download import DownloadProgress, ModelDownloadError, download_model
 from .model_files import MODEL_FILES, ModelName, download_folder, find_model_file
+from .native_patchmatch import load_native
 from .patchmatch_backend import inpaint_patchmatch, load_patchmatch, patchmatch_available
 from .telea_backend import inpaint_telea, load_cv2, telea_available
 from .work_units import units_started
@@ -73,6 +74,7 @@ class LocalInpaintUnavailable(ObjectRemovalError):
 def reset_backend_probes() -> None:
     """Forget which optional packages import and which models are loaded (tests, installs)."""
     load_patchmatch.cache_clear()
+    load_native.cache_clear()
     load_cv2.cache_clear()
     forget_loaded_models()
 

@@ -114,3 +114,25 @@ def hole_classes(classes: np.ndarray, hole: np.ndarray) -> np.ndarray:
     filled = classes.copy()
     filled[hole] = np.asarray(present)[spread[hole].argmax(axis=1)]
     return filled
+
+
+GUIDE_BLUR_FRACTION = 0.25  # of the hole's radius: detail finer than this is texture
+MIN_GUIDE_BLUR = 4
+
+
+def structure_guide(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The structure layer pypatchmatch's guided fill follows (H x W x 3 float32: its
+    `inpaint_regularity` reads the first two channels): the known pixels blurred by
+    a fraction of the hole's radius (texture finer than that is left to the copy),
+    continued smoothly into the hole, as brightness and a red-blue
+    balance scaled into [0, 0.5] (the native distance wraps around at 1)."""
+    radius = max(MIN_GUIDE_BLUR, round(GUIDE_BLUR_FRACTION * hole_radius(hole)))
+    known = ~hole
+    weight = box_blur(known.astype(np.float32), radius)[..., None]
+    blurred = box_blur(rgb.astype(np.float32) * known[..., None], radius) / np.maximum(
+        weight, 1e-6)
+    continued = smooth_fill(blurred, known)
+    guide = np.zeros(hole.shape + (3,), np.float32)
+    guide[..., 0] = continued.mean(axis=2) / 255 * 0.5
+    guide[..., 1] = (continued[..., 0] - continued[..., 2]) / 255 * 0.25 + 0.25
+    return guide
