@@ -322,10 +322,12 @@ def _pasted_table(reports: list[dict[str, object]], part: str) -> None:
             print(header + "\n" + "-" * len(header))
             printed = True
         med = statistics.median(r["psnr"] for r in rows)
-        gain = (statistics.median(r["psnr"] - plain[r["case"]]["psnr"] for r in rows)
-                if plain else float("nan"))
-        better = (sum(r["psnr"] > plain[r["case"]]["psnr"] for r in rows) / len(rows)
-                  if plain else float("nan"))
+        # against plain pypatchmatch on the cases it ran (a reused --quick run has fewer)
+        paired = [r for r in rows if r["case"] in plain]
+        gain = (statistics.median(r["psnr"] - plain[r["case"]]["psnr"] for r in paired)
+                if paired else float("nan"))
+        better = (sum(r["psnr"] > plain[r["case"]]["psnr"] for r in paired) / len(paired)
+                  if paired else float("nan"))
         beside = [r for r in rows if "copied" in r]
         copies = sum(r["copied"] >= COPY_SHARE for r in beside)
         print(f"{report['backend']:<22} {len(rows):>5} {med:8.2f} {gain:+8.2f} "
