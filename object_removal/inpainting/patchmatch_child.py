@@ -2,7 +2,7 @@
 
 Why a process: a native PatchMatch call cannot be interrupted, and one call on a
 large hole takes seconds; run here, Cancel ends it at once by ending the process
-(`native_patchmatch.run`). It imports only numpy and pypatchmatch (no pack module:
+(`native_patchmatch.inpaint_native`). It imports only numpy and pypatchmatch (no pack module:
 it runs by its path, outside the package).
 
 stdin: an ``.npz`` with ``image`` (H x W x 3 uint8), ``hole`` and ``global_mask``
