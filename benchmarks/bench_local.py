@@ -1,9 +1,10 @@
 """Time, quality and memory of the offline inpainting backends on synthetic stripes.
 
 Run from the repository root: ``python benchmarks/bench_local.py`` (``--quick`` runs
-only the 1-megapixel cases). Each case runs in its own process, so the peak resident
-memory reported is that case's alone; "+RSS" is the growth over the process's size
-just before the first run (the image, the hole and the loaded libraries excluded).
+only the 1-megapixel cases; ``--cancel`` measures Cancel instead, see
+`cancel_figures`). Each case runs in its own process, so the peak resident memory
+reported is that case's alone; "+RSS" is the growth over the process's size just
+before the first run (the image, the hole and the loaded libraries excluded).
 
 The images are stripes of three colours, period 18 px, either vertical or diagonal
 crossed by darker horizontal bands (the test suite's image). The hole is a square
@@ -99,6 +100,65 @@ def run_case(index: int) -> dict[str, object]:
     }
 
 
+def cancel_figures(repeats: int = 5) -> None:
+    """What a user sees when Cancel comes in the middle of a large offline fill (2000 x
+    2000, a 30 % hole, through the local provider): seconds from Cancel until the
+    abandoned fill's thread has ended (the CPU is idle again), and the time of a small
+    fill queued right after Cancel against the same fill on an idle process. Medians
+    of `repeats` runs."""
+    import asyncio
+    import threading
+
+    from object_removal.mask.parameters import MaskInputs
+    from object_removal.providers.base import ProviderEnvironment, SeedAndDilation
+    from object_removal.providers.local import LocalProvider
+    from object_removal.run_context import RunContext
+
+    def provider(ctx: RunContext) -> LocalProvider:
+        env = ProviderEnvironment(ctx=ctx, composite=True, settings=lambda: None)  # type: ignore[arg-type]
+        params = SeedAndDilation.from_inputs(MaskInputs(dilate_size=0, seed=1))
+        return LocalProvider(params, env, backend="patchmatch", name="local-patchmatch")
+
+    big = stripes(2000, 2000, "diagonal+bands")
+    y, x = np.mgrid[0:2000, 0:2000]
+    big_hole = (y - 1000) ** 2 + (x - 1000) ** 2 <= 620**2
+    small = stripes(400, 400, "diagonal+bands")
+    small_hole = np.zeros((400, 400), bool)
+    small_hole[150:250, 150:250] = True
+
+    async def small_fill() -> float:
+        ctx = RunContext()
+        fill = provider(ctx)
+        start = time.perf_counter()
+        await fill.fill(fill.prepare(small, small_hole), ctx)
+        return time.perf_counter() - start
+
+    async def cancelled_then_small() -> tuple[float, float]:
+        ctx = RunContext()
+        fill = provider(ctx)
+        task = asyncio.ensure_future(fill.fill(fill.prepare(big, big_hole), ctx))
+        await asyncio.sleep(3.0)
+        ctx.cancel()
+        cancelled_at = time.perf_counter()
+        await asyncio.gather(task, return_exceptions=True)  # Cancelled, at once
+        abandoned = [t for t in threading.enumerate() if t.name == "object-removal-http"]
+        next_fill = asyncio.ensure_future(small_fill())
+        while any(t.is_alive() for t in abandoned):
+            await asyncio.sleep(0.005)
+        idle = time.perf_counter() - cancelled_at
+        return idle, await next_fill
+
+    fresh = [asyncio.run(small_fill()) for _ in range(repeats)]
+    runs = [asyncio.run(cancelled_then_small()) for _ in range(repeats)]
+    print(f"{'figure':<52} {'median s':>8}  runs")
+    print(f"{'Cancel -> abandoned fill ended (CPU idle)':<52} "
+          f"{statistics.median(r[0] for r in runs):8.2f}  {[round(r[0], 2) for r in runs]}")
+    print(f"{'small fill queued right after Cancel':<52} "
+          f"{statistics.median(r[1] for r in runs):8.2f}  {[round(r[1], 2) for r in runs]}")
+    print(f"{'the same small fill, idle process':<52} "
+          f"{statistics.median(fresh):8.2f}  {[round(f, 2) for f in fresh]}")
+
+
 def print_table(rows: list[dict[str, object]]) -> None:
     header = (
         f"{'image':>9}  {'hole':>7}  {'pattern':<14}  {'backend':<10}  {'median s':>8}  "
@@ -118,7 +178,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", type=int, help=argparse.SUPPRESS)  # internal: one case
     parser.add_argument("--quick", action="store_true", help="only the 1-megapixel cases")
+    parser.add_argument("--cancel", action="store_true", help="measure Cancel of a large fill")
     args = parser.parse_args()
+    if args.cancel:
+        cancel_figures()
+        return
     if args.case is not None:
         print(json.dumps(run_case(args.case)))
         return

@@ -1,10 +1,12 @@
-"""The README's before/after pictures, from a benchmark run's saved results.
+"""Before/after sheets from a benchmark run's saved results, and the README's pictures.
 
     python benchmarks/bench_real_photos.py --pictures /tmp/bench
-    python benchmarks/make_readme_pictures.py /tmp/bench docs/
+    python benchmarks/make_readme_pictures.py /tmp/bench /tmp/sheets          # every case
+    python benchmarks/make_readme_pictures.py /tmp/bench docs/ --readme       # README's
 
-One JPEG per chosen case: the photo with the pasted object, then each backend's result,
-side by side and labelled, each panel `PANEL` pixels wide.
+A sheet has one row per case: the photo with the hole outlined, then each backend's
+result, labelled, each panel `PANEL` pixels wide. `--readme` writes the cases in
+`README_CASES`, one JPEG each.
 """
 
 from __future__ import annotations
@@ -15,37 +17,68 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 PANEL = 300
-CASES = ("astronaut_beside_10", "coffee_edge_10", "rocket_texture_10", "camera_beside_20")
-COLUMNS = (("input", "input"), ("pypatchmatch-defaults", "plain pypatchmatch"),
+COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
            ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"))
+# Real objects, good and bad, all from the fresh held-out part.
+README_CASES = ("flower_dahlia", "china_island-in-the-lake",
+                "grace_hopper_gold-fringe-beside-her-hair", "ascent_person-on-the-stairs")
 
 
-def strip(folder: Path) -> Image.Image:
+def strip(folder: Path, panel_width: int = PANEL) -> Image.Image:
+    """One row: the case's input and each backend's result that exists."""
     panels = []
     for file_stem, label in COLUMNS:
-        with Image.open(folder / f"{file_stem}.jpg") as picture:
-            scale = PANEL / picture.width
-            panel = picture.convert("RGB").resize((PANEL, round(picture.height * scale)),
+        path = folder / f"{file_stem}.jpg"
+        if not path.exists():
+            continue
+        with Image.open(path) as picture:
+            scale = panel_width / picture.width
+            panel = picture.convert("RGB").resize((panel_width, round(picture.height * scale)),
                                                   Image.Resampling.LANCZOS)
         draw = ImageDraw.Draw(panel)
-        draw.rectangle((0, 0, PANEL, 16), fill=(0, 0, 0))
-        draw.text((4, 2), label, fill=(255, 255, 255))
+        draw.rectangle((0, 0, panel_width, 14), fill=(0, 0, 0))
+        draw.text((3, 1), label, fill=(255, 255, 255))
         panels.append(panel)
-    sheet = Image.new("RGB", (PANEL * len(panels), max(p.height for p in panels)), "white")
+    row = Image.new("RGB", (panel_width * len(panels), max(p.height for p in panels) + 16),
+                    "white")
+    ImageDraw.Draw(row).text((3, 2), folder.name, fill=(0, 0, 0))
     for index, panel in enumerate(panels):
-        sheet.paste(panel, (index * PANEL, 0))
-    return sheet
+        row.paste(panel, (index * panel_width, 16))
+    return row
+
+
+def sheets(pictures: Path, out: Path, per_sheet: int = 4) -> list[Path]:
+    """Every case folder under `pictures`, `per_sheet` rows a sheet."""
+    folders = sorted(p for p in pictures.iterdir() if (p / "input.jpg").exists())
+    written = []
+    for start in range(0, len(folders), per_sheet):
+        rows = [strip(folder, 240) for folder in folders[start : start + per_sheet]]
+        sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)),
+                          "white")
+        top = 0
+        for row in rows:
+            sheet.paste(row, (0, top))
+            top += row.height
+        target = out / f"sheet_{start // per_sheet + 1:02d}.png"
+        sheet.save(target)
+        written.append(target)
+    return written
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pictures", type=Path, help="the --pictures folder of a benchmark run")
     parser.add_argument("out", type=Path)
+    parser.add_argument("--readme", action="store_true", help="the README's pictures only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for case in CASES:
-        target = args.out / f"real_photo_{case}.jpg"
-        strip(args.pictures / "bench" / case).save(target, quality=80, optimize=True)
+    if not args.readme:
+        for target in sheets(args.pictures, args.out):
+            print(target)
+        return
+    for case in README_CASES:
+        target = args.out / f"real_object_{case.replace('-', '_')}.jpg"
+        strip(args.pictures / case).save(target, quality=80, optimize=True)
         print(target, target.stat().st_size // 1024, "KiB")
 
 

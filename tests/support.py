@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -59,3 +61,16 @@ def photo_with_object(height: int, width: int, seed: int = 0) -> np.ndarray:
     sofa = np.stack([150 * shade, 30 * shade, 40 * shade], axis=-1)
     rgb[inside] = sofa[inside] + np.random.default_rng(seed + 1).normal(0, 4, sofa[inside].shape)
     return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def child_processes() -> list[int]:
+    """Ids of this process's living children (Linux /proc; zombies count as gone)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while listed
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

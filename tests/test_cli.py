@@ -71,6 +71,17 @@ def test_a_folder_with_a_mask_per_image(tmp_path, capsys):
     assert "2/2" in capsys.readouterr().err  # the progress bar reached the end
 
 
+def test_a_large_offline_hole_names_the_backend_and_what_does_better(tmp_path, capsys):
+    write(tmp_path / "a.png", photo_like(120, 160, 3))
+    mask = np.zeros((120, 160), np.uint8)
+    mask[20:100, 40:120] = 255  # a third of the picture
+    write(tmp_path / "m.png", mask)
+    assert main(["local", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"),
+                 "-o", str(tmp_path / "out.png")]) == 0
+    printed = capsys.readouterr().out
+    assert "local: done with PatchMatch; for a large hole, local-lama or local-migan" in printed
+
+
 def test_remote_providers_through_the_emulator(tmp_path, settings, emulator):
     image = write(tmp_path / "photo.png", photo_like(80, 120))
     mask = np.zeros((80, 120), np.uint8)

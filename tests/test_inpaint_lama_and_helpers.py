@@ -28,6 +28,7 @@ from object_removal.inpainting import (
     local_backend_name,
     patchmatch_backend,
     smoothing,
+    surroundings,
 )
 from object_removal.inpainting.crop_stitch import (
     crop_box_around,
@@ -250,15 +251,52 @@ def test_smooth_fill_keeps_known_pixels_and_continues_a_gradient():
     assert np.abs(filled[hole] - ramp[hole]).mean() < 6  # a smooth guess, not the 999s
 
 
-def test_the_source_band_follows_the_hole_size():
-    hole = np.zeros((400, 400), bool)
-    hole[190:210, 190:210] = True  # radius of its area 11 px: 2 x 11 < the minimum band, 24 px
-    far = patchmatch_backend.source_band_mask(hole)
-    assert not far[hole].any()
-    assert not far[200, 209 + 24] and far[200, 209 + 25]  # the last hole column is 209
-    big = np.zeros((400, 400), bool)
-    big[100:300, 100:300] = True  # radius 113: band 226 px reaches every corner
-    assert not patchmatch_backend.source_band_mask(big).any()
+def backdrop_with_a_face(face_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A grey backdrop with a skin-coloured disc (the "face") `face_gap` px left of a
+    large square hole; (rgb, hole, face)."""
+    rgb = np.full((300, 400, 3), 150, np.uint8)
+    rgb += np.random.default_rng(0).integers(0, 12, rgb.shape, dtype=np.uint8)  # grain
+    face = disc((300, 400), 150, 150 - face_gap, 60)
+    rgb[face] = (224, 172, 140)
+    hole = np.zeros((300, 400), bool)
+    hole[60:240, 210:390] = True  # radius of its area 102 px: a band of 2 radii would reach it
+    return rgb, hole, face
+
+
+def test_only_segments_that_touch_the_hole_may_be_copied():
+    rgb, hole, face = backdrop_with_a_face(face_gap=25)  # its edge 25 px from the hole
+    classes, segments = surroundings.segment(rgb, hole)
+    allowed = surroundings.allowed_sources(classes, segments, hole)
+    assert not allowed[face].any()  # far inside any band that grows with the hole
+    assert not allowed[hole].any()
+    assert allowed[~hole & ~face].mean() > 0.9  # the backdrop, near and far
+
+
+def test_a_face_that_touches_the_ring_is_a_source_only_as_a_neighbour():
+    rgb, hole, face = backdrop_with_a_face(face_gap=-55)  # the disc reaches into the ring
+    face &= ~hole
+    classes, segments = surroundings.segment(rgb, hole)
+    allowed = surroundings.allowed_sources(classes, segments, hole)
+    assert allowed[face].all()
+    structure = surroundings.hole_classes(classes, hole)
+    skin = classes[face].max()
+    # the structure layer continues the face only near where it touches the hole
+    assert 0 < (structure[hole] == skin).mean() < 0.2
+
+
+def test_the_structure_layer_joins_a_horizon_across_the_hole():
+    rgb = np.zeros((200, 300, 3), np.uint8)
+    rgb[:110] = (90, 140, 220)  # sky above y = 110
+    rgb[110:] = (70, 120, 40)  # grass below
+    hole = disc((200, 300), 100, 150, 50)
+    classes, _ = surroundings.segment(rgb, hole)
+    structure = surroundings.hole_classes(classes, hole)
+    sky, grass = classes[10, 10], classes[190, 10]
+    assert sky != grass
+    rows = np.arange(200)[:, None].repeat(300, axis=1)
+    # the border between them crosses the hole within a few pixels of where it was
+    assert (structure[hole & (rows < 104)] == sky).mean() > 0.95
+    assert (structure[hole & (rows > 116)] == grass).mean() > 0.95
 
 
 def test_low_frequency_matching_removes_a_colour_cast_but_keeps_texture():

@@ -80,6 +80,35 @@ def test_local_uses_patchmatch_and_says_so_without_downloading(migan_server):
     assert migan_server.ranges == []  # the default never downloads
 
 
+ADVICE = "local-lama or local-migan (a one-time download) does better"
+
+
+def remove_large(provider: str, statuses: list[str]) -> None:
+    """A hole of about a fifth of the picture: one PatchMatch is likely to fill poorly."""
+    rgb = photo_like(240, 320, seed=4)
+    mask = disc_mask(240, 320, 120, 160, 70)
+    options = MaskRemovalOptions(provider=provider, inputs=MaskInputs(dilate_size=4, seed=1))
+    run(remove_by_mask(image_tensor(rgb), mask[None], options, RunContext(
+        on_status=statuses.append)))
+
+
+def test_a_large_hole_without_a_learned_model_says_which_choice_does_better():
+    statuses: list[str] = []
+    remove_large("local", statuses)
+    assert statuses[-1] == f"local: done with PatchMatch; for a large hole, {ADVICE}, free"
+    statuses.clear()
+    remove("local", statuses)  # a small hole: nothing to suggest
+    assert statuses[-1] == "local: done with PatchMatch, free"
+
+
+def test_with_a_learned_model_on_disk_nothing_is_suggested(migan_server, tmp_path):
+    statuses: list[str] = []
+    remove("local-migan", statuses)  # downloads it
+    statuses.clear()
+    remove_large("local-patchmatch", statuses)
+    assert statuses[-1] == "local-patchmatch: done with PatchMatch, free"
+
+
 @pytest.mark.parametrize("provider,label", [("local-patchmatch", "PatchMatch"),
                                             ("local-telea", "Telea")])
 def test_a_backend_chosen_by_name_runs_and_is_named(provider, label):

@@ -5,8 +5,8 @@ Four backends; the default takes the best one that can run without asking anythi
 1. ``"lama"``: LaMa, a learned model (Apache-2.0), if its file is on disk;
 2. ``"migan"``: MI-GAN, a learned model (MIT), about 7x smaller and faster, if its
    file is on disk;
-3. ``"patchmatch"``: exemplar-based, copies patches of the hole's surroundings into it
-   (pypatchmatch, a dependency of the pack on Python >= 3.11);
+3. ``"patchmatch"``: exemplar-based, copies patches of the segments that border the
+   hole into it, along their continued structure (numpy and scipy);
 4. ``"telea"``: OpenCV's diffusion, good for smooth areas, smears texture.
 
 Model files are found by `model_files.find_model_file` and never downloaded here:
@@ -32,8 +32,10 @@ from .learned_backend import inpaint_learned
 from .learned_models import ModelLoadError, cached_net, forget_loaded_models
 from .model_download import DownloadProgress, ModelDownloadError, download_model
 from .model_files import MODEL_FILES, ModelName, download_folder, find_model_file
+from .native_patchmatch import load_native
 from .patchmatch_backend import inpaint_patchmatch, load_patchmatch, patchmatch_available
 from .telea_backend import inpaint_telea, load_cv2, telea_available
+from .work_units import units_started
 
 __all__ = [
     "BACKENDS",
@@ -47,6 +49,7 @@ __all__ = [
     "inpaint_locally",
     "local_backend_name",
     "reset_backend_probes",
+    "units_started",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,9 +60,9 @@ LEARNED: tuple[ModelName, ...] = ("lama", "migan")
 BACKEND_LABELS: dict[str, str] = {
     "lama": "LaMa", "migan": "MI-GAN", "patchmatch": "PatchMatch", "telea": "Telea"}
 
-INSTALL_HINT = "pip install pypatchmatch (Python >= 3.11) or pip install opencv-python-headless"
+INSTALL_HINT = "pip install scipy (ComfyUI ships it) or pip install opencv-python-headless"
 _PACKAGE_HINTS: dict[str, str] = {
-    "patchmatch": "pypatchmatch is not usable: pip install pypatchmatch (Python >= 3.11)",
+    "patchmatch": "scipy is not installed: pip install scipy",
     "telea": "OpenCV is not installed: pip install opencv-python-headless",
 }
 
@@ -71,6 +74,7 @@ class LocalInpaintUnavailable(ObjectRemovalError):
 def reset_backend_probes() -> None:
     """Forget which optional packages import and which models are loaded (tests, installs)."""
     load_patchmatch.cache_clear()
+    load_native.cache_clear()
     load_cv2.cache_clear()
     forget_loaded_models()
 
@@ -159,7 +163,12 @@ def _check_inputs(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 
 def inpaint_locally(
-    rgb: np.ndarray, hole: np.ndarray, seed: int = 0, *, backend: Backend | None = None
+    rgb: np.ndarray,
+    hole: np.ndarray,
+    seed: int = 0,
+    *,
+    backend: Backend | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> np.ndarray:
     """Remove what `hole` covers from `rgb`, offline, and return the new image.
 
@@ -172,6 +181,10 @@ def inpaint_locally(
     input's. The inputs are never modified. An empty hole returns a copy without
     work. A hole covering the whole image raises ObjectRemovalError: there is no
     picture left to fill it from. Raises ModelLoadError when a model file cannot be used.
+
+    `cancelled` is asked between units of work (PatchMatch rounds, Telea crops, model
+    windows), each well under a second; once it answers True the work stops there and
+    Cancelled is raised, so no abandoned fill keeps the CPU busy.
     """
     hole = _check_inputs(rgb, hole)
     if not hole.any():
@@ -188,7 +201,8 @@ def inpaint_locally(
         path = find_model_file(model)
         if path is None:  # the file left its folder since _choose_backend looked
             raise _unavailable(name)
-        return inpaint_learned(rgb, hole, cached_net(model, path, comfy_torch_device()))
+        return inpaint_learned(rgb, hole, cached_net(model, path, comfy_torch_device()),
+                               cancelled=cancelled)
     if name == "patchmatch":
-        return inpaint_patchmatch(rgb, hole, seed)
-    return inpaint_telea(rgb, hole)
+        return inpaint_patchmatch(rgb, hole, seed, cancelled=cancelled)
+    return inpaint_telea(rgb, hole, cancelled=cancelled)

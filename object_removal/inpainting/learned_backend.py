@@ -19,12 +19,14 @@ and every pixel outside the hole is the input's, bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .crop_stitch import Box, hole_clusters
 from .learned_models import InpaintNet, ModelLoadError, first_line
+from .work_units import unit_of_work
 
 if TYPE_CHECKING:
     import torch
@@ -165,11 +167,14 @@ def fill_window(net: InpaintNet, rgb: np.ndarray, hole: np.ndarray) -> np.ndarra
     return (result[0] * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 
-def inpaint_learned(rgb: np.ndarray, hole: np.ndarray, net: InpaintNet) -> np.ndarray:
-    """`rgb` with the `hole` pixels filled by `net`, window by window; others kept exactly."""
+def inpaint_learned(rgb: np.ndarray, hole: np.ndarray, net: InpaintNet,
+                    cancelled: Callable[[], bool] = lambda: False) -> np.ndarray:
+    """`rgb` with the `hole` pixels filled by `net`, window by window; others kept exactly.
+    `cancelled` is asked before each window."""
     result = rgb.copy()
     weights = feather_weights_in_hole(hole)
     for box in hole_clusters(hole, MIN_MARGIN, margin_for):
+        unit_of_work(cancelled)
         top, bottom, left, right = model_window(box, net.native_side, hole.shape)
         filled = fill_window(net, rgb[top:bottom, left:right], hole[top:bottom, left:right])
         # Paste only this group's holes (those in `box`); the window may reach others,

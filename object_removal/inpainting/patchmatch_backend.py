@@ -1,77 +1,82 @@
-"""Exemplar-based inpainting with PatchMatch (pypatchmatch, MIT), tuned for photos.
+"""Exemplar-based inpainting for photos: PatchMatch that copies only from the hole's
+surroundings and follows their structure.
 
-Plain PatchMatch searches the whole picture for patches to copy, so next to a face or
-an object it fills the hole with pieces of that face (and, as a patch-copying method,
-it gets the colours of a smooth background slightly wrong in blotches). This path:
+Plain PatchMatch searches the whole picture for patches to copy, so next to a face it
+fills the hole with pieces of that face; limiting it to a band around the hole helps
+only until the band (which must grow with the hole) reaches the face. This path:
 
 1. works on a crop around each group of holes, with context in proportion to the
-   hole's size (`margin_for`): far content (a face across the picture) is never seen;
-2. lets PatchMatch copy only from a band around the hole, `SOURCE_BAND` times the
-   hole's radius wide (`source_band_mask`): the hole's own surroundings, at a scale
-   set by the hole, so the fill continues what borders it;
-3. fills at most `WORK_PIXELS` of crop at a time (a reduced scale for big holes), with
-   a patch radius of 5 at that scale, which bounds the time (about 2.7 s for a 10 %
-   hole in a megapixel on the 2-core reference machine);
+   hole's size (`margin_for`), at most a set number of pixels of it at a time (a
+   reduced scale for big holes);
+2. cuts the crop into segments and lets the fill copy only those that touch the
+   hole's outer ring (`surroundings.allowed_sources`): a segment that does not touch
+   the ring is never a source, however large the hole. Segments are colour classes'
+   connected pieces, so a face or hair of a bordering surface's colour class that
+   touches it is part of it and may be copied (seen on the astronaut's shuttle model);
+3. completes a structure layer first, a smooth continuation of the surroundings into
+   the hole (`surroundings.structure_guide`), and fills texture along it: the patch
+   distance adds how far a source's structure is from the target's;
 4. corrects the fill's low frequencies towards a smooth interpolation of the
-   surroundings (`match_low_frequencies`): the copied texture stays, its shading
-   follows the picture, and no blotch of a wrong colour remains.
+   surroundings and tones its texture down slightly (`match_low_frequencies`): the
+   copied texture stays, its shading follows the picture.
 
-Each step was measured on the real-photo benchmark (benchmarks/bench_real_photos.py,
-its 18 cases with 10 % holes; median PSNR in the hole, and fills copying the face or
-object beside them, out of 6), first with a patch radius of 4 and a band of 1 hole
-radius: plain pypatchmatch 14.7 dB, 2 copies; steps 1 + 3 alone 17.1 dB, 1 copy;
-adding 2: 17.2 dB, 1 copy, twice as fast (less to search); adding 4: 17.8 dB, no copy.
-That band and radius lost the alignment of synthetic stripes (14 dB against 24 dB,
-tests/test_local_inpaint.py), so the final ones are 2 hole radii and 5: 17.7 dB, no
-copy, still under 3 s a megapixel. Running two seeded candidates and keeping the one
-whose border matched its surroundings best gained 0.02 dB for twice the time, so it
-was dropped; a blur radius for step 4 below a quarter of the hole's radius scored
-higher still (18.2 dB at 2 px) but only by turning the fill into a smooth wash with
-grain, so it was not taken.
-pypatchmatch is imported lazily, on first use.
+Step 3's texture fill is pypatchmatch's C++ PatchMatch (`inpaint_regularity`, with
+`global_mask` keeping every pixel but the allowed ones out of the search), run in a
+child process that Cancel ends at once (`native_patchmatch`). Without pypatchmatch
+(wheels for Python >= 3.11 on common 64-bit platforms only) a multi-scale PatchMatch
+in numpy does steps 2 and 3 (`patch_fill.complete`): softer, with no compiled library.
+
+The constants were tuned on the development part of benchmarks/bench_real_photos.py
+only; its held-out parts (other photos) measure them.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
-import threading
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
 from PIL import Image
 
 from .crop_stitch import Box, fill_by_crops
-from .smoothing import box_blur, dilate, smooth_fill
+from .native_patchmatch import inpaint_native, load_native
+from .patch_fill import complete
+from .smoothing import box_blur, smooth_fill
+from .surroundings import allowed_sources, hole_classes, hole_radius, segment, structure_guide
+from .work_units import unit_of_work
 
 MIN_MARGIN = 32
 MARGIN_FRACTION = 0.6
 MAX_MARGIN = 512
-PATCH_RADIUS = 5
-WORK_PIXELS = 180_000
-SOURCE_BAND = 2.0
-MIN_SOURCE_BAND = 24
+WORK_PIXELS = 150_000  # pypatchmatch's working size (tuned on the development cases)
+NUMPY_WORK_PIXELS = 180_000  # the numpy PatchMatch's
+NATIVE_PATCH_RADIUS = 5
+GUIDE_WEIGHT = 0.05  # of the structure term against pypatchmatch's patch distance
 LOW_FREQUENCY_FRACTION = 0.25  # of the hole's radius: the blur that splits low from high
-
-# The native library keeps the seed in a global and reads it during the call, so a
-# seeded call from another thread could change it in between.
-_NATIVE_LOCK = threading.Lock()
+# The copied texture's amplitude in the fill: a copy is never the hidden texture, and
+# toning it down brings the fill closer to it (PSNR) without turning it into a wash.
+TEXTURE_GAIN = 0.7  # for irregular texture; a regular pattern keeps up to all of it
+MIN_OVERLAP = 0.25  # of the known pixels: shifts with less overlap say nothing
+# `regularity` below IRREGULAR counts as irregular (0.07-0.27 around the development
+# photos' objects), above REGULAR as a regular pattern (1.0 on the test stripes).
+IRREGULAR = 0.3
+REGULAR = 0.8
 
 
 @functools.cache
 def load_patchmatch() -> ModuleType | None:
-    """The `patchmatch` module if it imports and its native library loaded, else None.
+    """scipy.ndimage if it imports (the segmentation needs it), else None; pypatchmatch
+    is used when it loads too (`native_patchmatch.load_native`).
 
-    Cached: importing it loads a shared library, and the answer does not change while
-    the process runs (`load_patchmatch.cache_clear()` after installing it).
+    Cached (`load_patchmatch.cache_clear()` after installing it).
     """
     try:
-        import patchmatch
+        from scipy import ndimage
     except ImportError:
         return None
-    if not getattr(patchmatch, "patchmatch_available", False):
-        return None
-    return patchmatch
+    return ndimage
 
 
 def patchmatch_available() -> bool:
@@ -87,98 +92,189 @@ def margin_for(box: Box) -> int:
 
 
 def resolve_seed(seed: int) -> int:
-    """The native library's 32-bit seed: -1 picks a random one, others wrap modulo 2**32."""
+    """The search's 32-bit seed: -1 picks a random one, others wrap modulo 2**32."""
     if seed == -1:
         return secrets.randbits(32)
     return seed % 2**32
 
 
-def hole_radius(hole: np.ndarray) -> float:
-    """The radius of a disc of the hole's area: the scale that context and blur follow."""
-    return float(np.sqrt(hole.sum() / np.pi))
-
-
-def _distance_to(hole: np.ndarray, reach: int) -> np.ndarray:
-    """Chessboard distance to the hole, capped at `reach` + 1 (cheap repeated dilation)."""
-    distance = np.full(hole.shape, reach + 1, np.int32)
-    grown = hole.copy()
-    distance[grown] = 0
-    for step in range(1, reach + 1):
-        grown = dilate(grown)
-        distance[grown & (distance > step)] = step
-    return distance
-
-
-def source_band_mask(hole: np.ndarray) -> np.ndarray:
-    """Known pixels PatchMatch may not copy from: those farther from the hole than the band."""
-    band = max(MIN_SOURCE_BAND, round(SOURCE_BAND * hole_radius(hole)))
-    far = _distance_to(hole, band) > band
-    return far & ~hole
-
-
-def match_low_frequencies(filled: np.ndarray, original: np.ndarray, hole: np.ndarray
-                          ) -> np.ndarray:
+def match_low_frequencies(filled: np.ndarray, original: np.ndarray, hole: np.ndarray,
+                          texture_gain: float = 1.0) -> np.ndarray:
     """`filled` with its low frequencies inside the hole taken from a smooth interpolation
-    of the known pixels around it; outside the hole it is returned unchanged."""
+    of the known pixels around it, and its texture (the rest) scaled by `texture_gain`;
+    outside the hole it is returned unchanged."""
     radius = max(2, round(LOW_FREQUENCY_FRACTION * hole_radius(hole)))
     values = filled.astype(np.float32)
     guide = smooth_fill(original.astype(np.float32), ~hole)
-    correction = box_blur(guide, radius) - box_blur(values, radius)
-    corrected = values + correction * hole[..., None]
-    return np.clip(np.rint(corrected), 0, 255).astype(np.uint8)
+    blurred = box_blur(values, radius)
+    corrected = box_blur(guide, radius) + texture_gain * (values - blurred)
+    result = np.where(hole[..., None], corrected, values)
+    return np.clip(np.rint(result), 0, 255).astype(np.uint8)
 
 
-def _run_native(rgb: np.ndarray, hole: np.ndarray, band_mask: np.ndarray, seed: int
-                ) -> np.ndarray:
-    """One seeded PatchMatch call; serialised because the seed is global native state."""
-    patchmatch = load_patchmatch()
-    if patchmatch is None:
-        raise RuntimeError("pypatchmatch is not available")
-    with _NATIVE_LOCK:
-        patchmatch.set_random_seed(seed)
-        return patchmatch.inpaint(rgb, hole, global_mask=band_mask, patch_size=PATCH_RADIUS)
-
-
-def _shrink(rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
+def shrink(rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
             ) -> tuple[np.ndarray, np.ndarray]:
     """`rgb` and `hole` at `size` (width, height); a pixel touching the hole stays a hole,
-    so no hole colour leaks into the known pixels PatchMatch copies from."""
+    so no hole colour leaks into the known pixels the fill copies from."""
     small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
     coverage = Image.fromarray(hole.astype(np.uint8) * 255).resize(size, Image.Resampling.BOX)
     return np.ascontiguousarray(small), np.asarray(coverage) > 0
 
 
-def _fill_at(rgb: np.ndarray, hole: np.ndarray, seed: int) -> np.ndarray:
-    return _run_native(rgb, hole, source_band_mask(hole), seed)
+def _fill_at(rgb: np.ndarray, hole: np.ndarray, seed: int, cancelled: Callable[[], bool]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Segments, structure layer, then the guided patch fill, at this scale; the fill
+    and where each hole pixel was copied from (see `patch_fill.complete`)."""
+    classes, segments = segment(rgb, hole, seed)
+    allowed = allowed_sources(classes, segments, hole)
+    return complete(rgb, hole, hole_classes(classes, hole), allowed, seed, cancelled)
 
 
-def _fill_crop(rgb: np.ndarray, hole: np.ndarray, seed: int) -> np.ndarray:
-    """Fill one crop (at a reduced scale above `WORK_PIXELS`), then fix its shading."""
+def _full_detail(rgb: np.ndarray, hole: np.ndarray, blurred: np.ndarray,
+                 copied_from: np.ndarray, scale: float) -> np.ndarray:
+    """The full-size fill: each hole pixel copies the full-size pixel at the place its
+    reduced-scale match points to (so the copy keeps the picture's own grain), where
+    that pixel is known; elsewhere the scaled-up fill `blurred`."""
+    ys, xs = np.nonzero(hole)
+    wy = np.minimum((ys * scale).astype(np.int64), copied_from.shape[0] - 1)
+    wx = np.minimum((xs * scale).astype(np.int64), copied_from.shape[1] - 1)
+    source = copied_from[wy, wx]
+    found = source[:, 0] >= 0
+    sy = np.rint((source[:, 0] + (ys * scale - wy)) / scale).astype(np.int64)
+    sx = np.rint((source[:, 1] + (xs * scale - wx)) / scale).astype(np.int64)
+    sy = np.clip(sy, 0, hole.shape[0] - 1)
+    sx = np.clip(sx, 0, hole.shape[1] - 1)
+    found &= ~hole[sy, sx]
+    result = blurred.copy()
+    result[ys[found], xs[found]] = rgb[sy[found], sx[found]]
+    return result
+
+
+def _at_most(rgb: np.ndarray, hole: np.ndarray, pixels: int
+             ) -> tuple[np.ndarray, np.ndarray, float]:
+    """`rgb` and `hole` scaled down to about `pixels` if they are larger, and the scale."""
     height, width = hole.shape
-    if height * width <= WORK_PIXELS:
-        filled = _fill_at(rgb, hole, seed)
-    else:
-        scale = (WORK_PIXELS / (height * width)) ** 0.5
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small_rgb, small_hole = _shrink(rgb, hole, size)
-        small = _fill_at(small_rgb, small_hole, seed)
-        # paste_hole takes only hole pixels from this, so resampling never touches the rest
+    if height * width <= pixels:
+        return rgb, hole, 1.0
+    scale = (pixels / (height * width)) ** 0.5
+    small_rgb, small_hole = shrink(rgb, hole, (max(1, round(width * scale)),
+                                               max(1, round(height * scale))))
+    return small_rgb, small_hole, scale
+
+
+def _pyramid_padding(length: int) -> int:
+    """Pixels to add to a side of `length` so that pypatchmatch's pyramid halves it
+    exactly down to its coarsest level: the native guided distance finds a level's
+    pixel in the guide by the integer ratio of their heights."""
+    levels = 0
+    while (length >> levels) > 2 * NATIVE_PATCH_RADIUS + 1:
+        levels += 1
+    step = 1 << max(levels - 1, 0)
+    return -length % step
+
+
+def _guided_native_fill(rgb: np.ndarray, hole: np.ndarray, allowed: np.ndarray,
+                        guide: np.ndarray, weight: float, seed: int,
+                        cancelled: Callable[[], bool]) -> np.ndarray:
+    """pypatchmatch's guided fill, copying only `allowed` pixels; the picture padded at
+    its bottom and right (no source there) to sizes its pyramid halves exactly."""
+    height, width = hole.shape
+    pad = ((0, _pyramid_padding(height)), (0, _pyramid_padding(width)))
+    padded_rgb = np.pad(rgb, pad + ((0, 0),), mode="edge")
+    padded_hole = np.pad(hole, pad)
+    excluded = np.pad(~(allowed | hole), pad, constant_values=True)
+    filled = inpaint_native(padded_rgb, padded_hole, excluded,
+                            patch_size=NATIVE_PATCH_RADIUS, seed=seed, cancelled=cancelled,
+                            guide=np.pad(guide, pad + ((0, 0),), mode="edge"),
+                            guide_weight=weight)
+    return filled[:height, :width]
+
+
+def regularity(rgb: np.ndarray, hole: np.ndarray, radius: int) -> float:
+    """How periodic the texture around the hole is, 0 to 1: the highest normalised
+    autocorrelation of the known pixels' detail (what a blur of `radius` removes) at a
+    shift of more than a patch. Near 1 for a regular pattern (stripes, bricks, tiles),
+    whose copies land in phase; low for most photos' texture, whose copies only
+    resemble what the hole hid."""
+    known = ~hole
+    grey = rgb.astype(np.float32).mean(axis=2)
+    detail = (grey - box_blur(grey, radius)) * known
+    shape = (2 * hole.shape[0], 2 * hole.shape[1])  # no wrap-around
+    power = np.fft.irfft2(np.abs(np.fft.rfft2(detail, shape)) ** 2, shape)
+    overlap = np.fft.irfft2(np.abs(np.fft.rfft2(known.astype(np.float32), shape)) ** 2, shape)
+    if power[0, 0] <= 0:
+        return 0.0
+    enough = overlap > MIN_OVERLAP * overlap[0, 0]
+    per_pixel = np.where(enough, power / np.maximum(overlap, 1.0), 0.0)
+    lag = 2 * NATIVE_PATCH_RADIUS + 1
+    per_pixel[:lag, :lag] = per_pixel[:lag, -lag:] = 0  # shifts within a patch
+    per_pixel[-lag:, :lag] = per_pixel[-lag:, -lag:] = 0
+    return float(np.clip(per_pixel.max() / (power[0, 0] / overlap[0, 0]), 0.0, 1.0))
+
+
+def _fill_crop_native(rgb: np.ndarray, hole: np.ndarray, seed: int,
+                      cancelled: Callable[[], bool]) -> np.ndarray:
+    """Fill one crop with pypatchmatch (at a reduced scale above `WORK_PIXELS`), from
+    the segments that border the hole, along the structure layer; a regular pattern
+    around the hole (`regularity`) weakens the guide and keeps the copied texture."""
+    small_rgb, small_hole, scale = _at_most(rgb, hole, WORK_PIXELS)
+    unit_of_work(cancelled)
+    classes, segments = segment(small_rgb, small_hole, seed)
+    allowed = allowed_sources(classes, segments, small_hole)
+    unit_of_work(cancelled)
+    radius = max(2, round(LOW_FREQUENCY_FRACTION * hole_radius(small_hole)))
+    regular = float(np.clip((regularity(small_rgb, small_hole, radius) - IRREGULAR)
+                            / (REGULAR - IRREGULAR), 0.0, 1.0))
+    guide = structure_guide(small_rgb, small_hole)
+    unit_of_work(cancelled)
+    small = _guided_native_fill(small_rgb, small_hole, allowed, guide,
+                                GUIDE_WEIGHT * (1 - regular), seed, cancelled)
+    unit_of_work(cancelled)
+    gain = TEXTURE_GAIN + (1 - TEXTURE_GAIN) * regular
+    if scale == 1.0:
+        filled = small
+    else:  # paste_hole takes only hole pixels from this, so resampling never touches the rest
+        height, width = hole.shape
         filled = np.asarray(Image.fromarray(small).resize((width, height),
                                                           Image.Resampling.BICUBIC))
-        filled = np.where(hole[..., None], filled, rgb)
+    return match_low_frequencies(np.where(hole[..., None], filled, rgb), rgb, hole, gain)
+
+
+def _fill_crop(rgb: np.ndarray, hole: np.ndarray, seed: int, cancelled: Callable[[], bool]
+               ) -> np.ndarray:
+    """Fill one crop: pypatchmatch when it loads, else the numpy PatchMatch (at a reduced
+    scale above `NUMPY_WORK_PIXELS`); then fix its shading."""
+    if load_native() is not None:
+        return _fill_crop_native(rgb, hole, seed, cancelled)
+    height, width = hole.shape
+    if height * width <= NUMPY_WORK_PIXELS:
+        filled, _ = _fill_at(rgb, hole, seed, cancelled)
+    else:
+        scale = (NUMPY_WORK_PIXELS / (height * width)) ** 0.5
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small_rgb, small_hole = shrink(rgb, hole, size)
+        small, copied_from = _fill_at(small_rgb, small_hole, seed, cancelled)
+        # paste_hole takes only hole pixels from this, so resampling never touches the rest
+        blurred = np.asarray(Image.fromarray(small).resize((width, height),
+                                                           Image.Resampling.BICUBIC))
+        filled = _full_detail(rgb, hole, np.where(hole[..., None], blurred, rgb), copied_from,
+                              size[0] / width)
     return match_low_frequencies(filled, rgb, hole)
 
 
-def inpaint_patchmatch(rgb: np.ndarray, hole: np.ndarray, seed: int = 0) -> np.ndarray:
+def inpaint_patchmatch(rgb: np.ndarray, hole: np.ndarray, seed: int = 0,
+                       cancelled: Callable[[], bool] = lambda: False) -> np.ndarray:
     """`rgb` with the `hole` pixels filled by PatchMatch; other pixels are kept exactly.
 
-    `seed` makes the randomised search repeatable (-1: random).
+    `seed` makes the randomised search repeatable (-1: random). `cancelled` is asked
+    between units of work (a fraction of a second each); when it answers True the
+    work stops and Cancelled is raised.
     """
     native_seed = resolve_seed(seed)
     return fill_by_crops(
         rgb,
         hole,
-        lambda crop, crop_hole: _fill_crop(crop, crop_hole, native_seed),
+        lambda crop, crop_hole: _fill_crop(crop, crop_hole, native_seed, cancelled),
         margin=MIN_MARGIN,
         margin_rule=margin_for,
     )

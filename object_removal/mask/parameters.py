@@ -83,7 +83,8 @@ MASK_PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         name="dilate_size", kind="INT", default=15, minimum=1, maximum=4096,
         tooltip="Grow the mask by this many pixels so it covers the object's edges and "
-                "shadow. Raise it for tight, segmentation-made masks.",
+                "shadow. Raise it for tight, segmentation-made masks. The offline (local) "
+                "providers grow it by half of this: they fill from what surrounds the hole.",
     ),
     Parameter(
         name="quality", kind="CHOICE", default="M", choices=QUALITIES,

@@ -10,12 +10,14 @@ and the command line say which backend ran.
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
 import torch
 
+from ..errors import Cancelled
 from ..imaging.compositing import grow_mask
 from ..inpainting import (
     BACKEND_LABELS,
@@ -25,12 +27,32 @@ from ..inpainting import (
     inpaint_locally,
     local_backend_name,
 )
-from ..inpainting.model_files import MODEL_FILES, ModelName
+from ..inpainting.difficulty import likely_poor
+from ..inpainting.model_files import MODEL_FILES, ModelName, find_model_file
 from ..run_context import RunContext, run_blocking
 from ..stores.result_cache import request_key
 from .base import Filled, FillRequest, ProviderEnvironment, ProviderSpec, SeedAndDilation
 
 MIB = 1 << 20
+
+# One offline fill at a time in this process, held by the thread doing the work (not by
+# the run awaiting it): a cancelled run returns at once, but the next offline fill
+# waits here until the abandoned one has really stopped (within a second: the
+# backends check for Cancel between units of work).
+_OFFLINE_WORK = threading.Lock()
+
+
+# Half of `dilate_size`: growth that suits a generative provider (15 px) takes context
+# away from an exemplar fill and, beside other objects, lets them into it. On the real-
+# object benchmark's development part (11 removals, masks drawn loosely around the
+# objects) growing by 0, 5, 10 and 15 px left 2, 2, 3 and 3 fills with foreign content;
+# but a mask drawn tight (the template thumbnails' tripod) kept the legs' edges at 5 px.
+OFFLINE_GROWTH_SHARE = 1 / 2
+
+
+def offline_growth(dilate_size: int) -> int:
+    """How far the offline providers grow the mask for a node's `dilate_size`."""
+    return round(dilate_size * OFFLINE_GROWTH_SHARE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +63,8 @@ class LocalRequest(FillRequest):
 
 
 class LocalProvider:
-    # CPU-bound: one at a time keeps ComfyUI responsive.
+    # CPU-bound: one at a time keeps ComfyUI responsive (and `_OFFLINE_WORK` holds it
+    # across runs until a cancelled fill has stopped).
     concurrency = 1
 
     def __init__(self, params: SeedAndDilation, env: ProviderEnvironment, *,
@@ -52,17 +75,18 @@ class LocalProvider:
         self._ready: Backend | None = None
         self._ready_lock = asyncio.Lock()
         self._used: list[str] = []
+        self._advice: str | None = None
 
     def prepare(self, rgb: np.ndarray, hole: np.ndarray) -> LocalRequest:
-        grown = grow_mask(torch.from_numpy(hole), self._params.dilate_size).numpy()
+        growth = offline_growth(self._params.dilate_size)
+        grown = grow_mask(torch.from_numpy(hole), growth).numpy()
         # Nothing is kept on disk (filling again costs nothing but time); the key lets
         # identical pairs of one batch, such as repeated frames, be filled once.
         key = None
         if self._params.seed != -1:
             key = request_key(self._name, rgb.tobytes(), np.packbits(grown).tobytes(),
                               str(rgb.shape), str(self._params.seed))
-        return LocalRequest(cache_key=key, changed_radius=self._params.dilate_size,
-                            rgb=rgb, grown_hole=grown)
+        return LocalRequest(cache_key=key, changed_radius=growth, rgb=rgb, grown_hole=grown)
 
     async def _ready_backend(self, ctx: RunContext) -> Backend:
         """The backend for this run, its model downloaded first if it was asked for by name."""
@@ -96,15 +120,42 @@ class LocalProvider:
     async def fill(self, request: LocalRequest, ctx: RunContext) -> Filled:
         backend = await self._ready_backend(ctx)
         ctx.status(f"{self._name}: filling with {BACKEND_LABELS[backend]} ...")
-        result = await run_blocking(ctx, lambda: inpaint_locally(
-            request.rgb, request.grown_hole, seed=self._params.seed, backend=backend))
+
+        def work() -> np.ndarray | None:
+            with _OFFLINE_WORK:
+                try:
+                    filled = inpaint_locally(
+                        request.rgb, request.grown_hole, seed=self._params.seed,
+                        backend=backend, cancelled=ctx.cancel_requested)
+                except Cancelled:
+                    return None  # the run raises its own Cancel; nothing is left unread
+                if self._advice is None and backend not in LEARNED and not _any_model_file():
+                    self._advice = likely_poor(request.rgb, request.grown_hole)
+                return filled
+
+        result = await run_blocking(ctx, work)
+        if result is None:
+            ctx.raise_if_cancelled()
+            raise Cancelled("cancelled")
         if BACKEND_LABELS[backend] not in self._used:
             self._used.append(BACKEND_LABELS[backend])
         return Filled(result, paid=False)
 
     def outcome(self) -> str:
-        """Which backend filled the holes, for the status line: "with PatchMatch"."""
-        return f"with {' and '.join(self._used)}" if self._used else ""
+        """Which backend filled the holes, for the status line: "with PatchMatch", and
+        when no learned model is on disk and a hole is one PatchMatch does poorly, which
+        choice does better."""
+        if not self._used:
+            return ""
+        used = f"with {' and '.join(self._used)}"
+        if self._advice is None:
+            return used
+        return (f"{used}; for {self._advice}, local-lama or local-migan (a one-time "
+                "download) does better")
+
+
+def _any_model_file() -> bool:
+    return any(find_model_file(model) is not None for model in LEARNED)
 
 
 def _spec(name: str, position: int, backend: Backend | None, label: str, summary: str
