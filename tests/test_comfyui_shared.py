@@ -20,7 +20,7 @@ from comfyui_harness import (  # noqa: F401 (fixtures)
     text_workflow,
 )
 from PIL import Image
-from redis_server import RedisServer, redis_or_skip
+from redis_server import redis_server  # noqa: F401 (fixture)
 from ws_listener import MessageListener
 
 from support import photo_with_object
@@ -29,25 +29,15 @@ pytestmark = [pytest.mark.comfyui, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
-def shared_redis(tmp_path_factory):
-    redis_or_skip()
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def two_servers(emulator_process, shared_redis, tmp_path_factory):
+def two_servers(emulator_process, redis_server, tmp_path_factory):
     pair = TARGETS[:2] if len(TARGETS) >= 2 else TARGETS * 2
     for target in pair:
         require(target)
     first_work, second_work = (tmp_path_factory.mktemp(f"comfy-{n}") for n in ("a", "b"))
     with running_comfy(pair[0], emulator_process, first_work,
-                       OBJECT_REMOVAL_REDIS_URL=shared_redis.url) as first, \
+                       OBJECT_REMOVAL_REDIS_URL=redis_server.url) as first, \
             running_comfy(pair[1], emulator_process, second_work,
-                          OBJECT_REMOVAL_REDIS_URL=shared_redis.url) as second:
+                          OBJECT_REMOVAL_REDIS_URL=redis_server.url) as second:
         yield first, second
 
 
@@ -82,9 +72,9 @@ def test_a_text_removal_whose_wait_ran_out_on_one_server_is_collected_on_the_oth
 
 
 def test_with_redis_stopped_both_servers_keep_working_and_say_so(
-        two_servers, emulator, shared_redis):
+        two_servers, emulator, redis_server):
     emulator.behaviour.job_seconds = 0.3
-    shared_redis.stop()
+    redis_server.stop()
     picture, _, _ = scene()
     text_picture = Image.fromarray(photo_with_object(96, 128, seed=62))
     for number, server in enumerate(two_servers):
@@ -106,5 +96,5 @@ def test_with_redis_stopped_both_servers_keep_working_and_say_so(
         assert any("without the shared store" in line for line in lines)
         log = server.log.read_text(errors="replace")
         assert log.count("shared store (Redis at") == 1  # said once in the log
-        assert shared_redis.password not in log + "".join(lines)
+        assert redis_server.password not in log + "".join(lines)
     assert len(emulator.requests("ml_submit")) == 2
