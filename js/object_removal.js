@@ -71,9 +71,25 @@ function fitStatusArea(node, width = node.size[0]) {
   }
 }
 
+// Nodes 2.0 of front end 1.49 mounts a node's DOM widgets only when the node's element
+// is created; when a new node takes the id of a node removed in the same step (a graph
+// cleared and rebuilt at once), the old element is kept, and the removed node's status
+// area with it. Put this node's own in its place.
+function mountOwnStatusArea(node, shown) {
+  const element = node.objectRemovalElement;
+  if (element.isConnected || node.graph !== app.canvas?.graph) return;
+  const stale = document.querySelector(
+    `[data-node-id="${CSS.escape(String(node.id))}"] .object-removal-status`);
+  if (stale && !shown.has(stale.objectRemovalNode)) stale.replaceWith(element);
+}
+
 function render() {
-  for (const node of packNodes()) {
-    if (node.objectRemovalElement) showLines(node, node.objectRemovalElement, linesFor(node));
+  const nodes = packNodes();
+  const shown = new Set(nodes);
+  for (const node of nodes) {
+    if (!node.objectRemovalElement) continue;
+    mountOwnStatusArea(node, shown);
+    showLines(node, node.objectRemovalElement, linesFor(node));
   }
 }
 
@@ -103,6 +119,7 @@ app.registerExtension({
     nodeType.prototype.onNodeCreated = function () {
       const result = onNodeCreated?.apply(this, arguments);
       this.objectRemovalElement = addStatusWidget(this);
+      this.objectRemovalElement.objectRemovalNode = this;
       showLines(this, this.objectRemovalElement, linesFor(this));
       fitStatusArea(this, NEW_NODE_WIDTH);
       return result;

@@ -325,13 +325,9 @@ check("control:unseen-status-is-not-shown", Boolean(control.line) && !unpainted.
 // --- Video Object Remove: a one-frame clip (the picture and its mask), paid once --------
 const videoId = await page.evaluate(([image, seed]) => {
   const { app, LiteGraph } = window;
+  // Cleared and rebuilt in one step, so the new nodes take the ids of the old ones (a
+  // Text Object Remove with an error had this one's): its own status must show.
   app.graph.clear();
-  // Ids no earlier node had: Nodes 2.0 of front end 1.49.6 (0.33.0's own; not 1.58.1)
-  // showed, on a new node taking the id of a node the cleared graph had, that old node's
-  // status area (a Text Object Remove's error here) and never this node's: an open
-  // problem of the status area, not of this node.
-  if (app.graph.state) app.graph.state.lastNodeId = Math.max(app.graph.state.lastNodeId, 1000);
-  else app.graph.last_node_id = Math.max(app.graph.last_node_id ?? 0, 1000);
   app.canvas.ds.offset = [0, 0];
   app.canvas.ds.scale = 1;
   const add = (type, x, y) => {
