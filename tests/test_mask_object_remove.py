@@ -249,7 +249,11 @@ def test_a_failing_image_is_named_in_a_batch(settings, emulator):
 
 def test_cancel_stops_waiting_at_once(settings, emulator):
     """The run ends on Cancel while the provider's answer is still held back."""
-    emulator.script("ailab", hold=True)
+    # The next three answers held, not only the next: once in CI (load 5) this run was
+    # answered and ended before the Cancel, most likely because a request from an
+    # earlier test's worker thread took the one held answer.
+    for _ in range(3):
+        emulator.script("ailab", hold=True)
     ctx = RunContext()
 
     def cancel_once_the_call_is_out():
@@ -262,7 +266,7 @@ def test_cancel_stops_waiting_at_once(settings, emulator):
         with pytest.raises(Cancelled):
             run(remove_by_mask(image_tensor(photo_like(80, 80)), disc_mask(80, 80, 40, 40, 8),
                                MaskRemovalOptions(), ctx, settings=settings))
-        assert emulator.held("ailab") == 1  # ended without its answer
+        assert emulator.held("ailab") >= 1  # ended without its answer
     finally:
         emulator.release()
 
