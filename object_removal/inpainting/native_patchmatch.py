@@ -24,6 +24,7 @@ from typing import IO
 import numpy as np
 
 from ..errors import Cancelled
+from .patchmatch_child import fill
 
 CHILD = Path(__file__).with_name("patchmatch_child.py")
 POLL_SECONDS = 0.05
@@ -57,13 +58,7 @@ def _in_process(request: dict[str, np.ndarray]) -> np.ndarray:
     patchmatch = load_native()
     if patchmatch is None:
         raise RuntimeError("pypatchmatch is not available")
-    patchmatch.set_random_seed(int(request["seed"]))
-    options = {"global_mask": request["global_mask"], "patch_size": int(request["patch_size"])}
-    if "guide" in request:
-        return patchmatch.inpaint_regularity(request["image"], request["hole"], request["guide"],
-                                             guide_weight=float(request["guide_weight"]),
-                                             **options)
-    return patchmatch.inpaint(request["image"], request["hole"], **options)
+    return fill(patchmatch, request)
 
 
 def _start_child(request: IO[bytes], result: IO[bytes]) -> subprocess.Popen[bytes] | None:
