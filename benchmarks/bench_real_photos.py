@@ -22,7 +22,7 @@ looked at while tuning, so no longer unseen, and round 3's (``held-out-3``, Open
 sample photos: from /usr/share/doc/opencv-doc/examples when Debian's opencv-doc is
 installed, else fetched once by ``apt-get download opencv-doc`` into
 ~/.cache/comfyui-object-removal-bench/opencv-doc); the split is recorded in those
-modules. The README quotes the fresh held-out figures.
+modules. The README quotes the round-3 held-out figures.
 
 Every backend runs in its own process (its peak memory is its own) on the same cases,
 side by side with plain ``pypatchmatch`` at its defaults (the whole picture, patch

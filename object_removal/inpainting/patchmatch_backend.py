@@ -82,13 +82,15 @@ PATTERN = 0.6
 
 @functools.cache
 def load_patchmatch() -> ModuleType | None:
-    """scipy.ndimage if it imports (the segmentation needs it), else None; pypatchmatch
-    is used when it loads too (`native_patchmatch.load_native`).
+    """scipy.ndimage if scipy imports (the source map needs its ndimage and
+    sparse.csgraph), else None; pypatchmatch is used when it loads too
+    (`native_patchmatch.load_native`).
 
     Cached (`load_patchmatch.cache_clear()` after installing it).
     """
     try:
         from scipy import ndimage
+        from scipy.sparse import csgraph  # noqa: F401 (checked here, used by surroundings)
     except ImportError:
         return None
     return ndimage
