@@ -140,7 +140,7 @@ def shrink(rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
 
 def _fill_at(rgb: np.ndarray, hole: np.ndarray, seed: int, cancelled: Callable[[], bool]
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Segments, structure layer, then the guided patch fill, at this scale; the fill
+    """Sources, structure layer, then the guided patch fill, at this scale; the fill
     and where each hole pixel was copied from (see `patch_fill.complete`)."""
     smooth = smoothed_known(rgb, hole)
     classes = colour_classes(smooth, hole, seed)

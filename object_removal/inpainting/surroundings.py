@@ -63,15 +63,19 @@ def _nearest_centre(values: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return distance.argmin(axis=1)
 
 
-def smoothed_known(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """H x W x 3 float32: `rgb` lightly blurred (texture finer than a fraction of the
-    hole's radius becomes one colour), from the known pixels only: the object's colour
-    must not tint its ring."""
-    radius = max(MIN_SMOOTHING, round(SMOOTHING_FRACTION * hole_radius(hole)))
+def _blur_known(rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+    """H x W x 3 float32: `rgb` box-blurred by `radius` from the known pixels only (the
+    object's colour must not tint its ring)."""
     known = ~hole
     weight = box_blur(known.astype(np.float32), radius, passes=1)[..., None]
     return box_blur(rgb.astype(np.float32) * known[..., None], radius, passes=1) / np.maximum(
         weight, 1e-6)
+
+
+def smoothed_known(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """`rgb` lightly blurred from the known pixels: texture finer than a fraction of
+    the hole's radius becomes one colour."""
+    return _blur_known(rgb, hole, max(MIN_SMOOTHING, round(SMOOTHING_FRACTION * hole_radius(hole))))
 
 
 def colour_classes(smooth: np.ndarray, hole: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -127,16 +131,15 @@ def _step_costs(rgb: np.ndarray, hole: np.ndarray, reach_radius: float, edge_wei
     `reach_radius`, plus the colour change beyond the texture's own (`TEXTURE_STEPS`
     times the median step) in units of `EDGE_CONTRAST`. Read on the picture barely
     blurred, so an edge is one or two steps, not a ramp of small ones."""
-    known = ~hole
-    weight = box_blur(known.astype(np.float32), EDGE_SMOOTHING, passes=1)[..., None]
-    smooth = box_blur(rgb.astype(np.float32) * known[..., None], EDGE_SMOOTHING,
-                      passes=1) / np.maximum(weight, 1e-6)
+    smooth = _blur_known(rgb, hole, EDGE_SMOOTHING)
     right = np.linalg.norm(smooth[:, 1:] - smooth[:, :-1], axis=2)
     down = np.linalg.norm(smooth[1:] - smooth[:-1], axis=2)
     texture = TEXTURE_STEPS * float(np.median(np.concatenate([right.ravel(), down.ravel()])))
-    return tuple(1.0 / reach_radius
-                 + edge_weight * np.maximum(0.0, change - texture) / EDGE_CONTRAST
-                 for change in (right, down))  # type: ignore[return-value]
+
+    def cost(change: np.ndarray) -> np.ndarray:
+        return 1.0 / reach_radius + edge_weight * np.maximum(0.0, change - texture) / EDGE_CONTRAST
+
+    return cost(right), cost(down)
 
 
 def allowed_sources(rgb: np.ndarray, classes: np.ndarray, hole: np.ndarray,
