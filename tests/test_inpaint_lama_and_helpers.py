@@ -281,7 +281,7 @@ def test_only_the_surface_around_the_hole_may_be_copied():
     assert allowed[backdrop_within_a_radius].mean() > 0.98
 
 
-def test_a_face_that_touches_the_ring_is_a_source_only_as_a_neighbour():
+def test_a_face_holding_a_fair_share_of_the_ring_is_a_source_continued_only_near_it():
     rgb, hole, face = backdrop_with_a_face(face_gap=-55)  # the disc reaches into the ring
     face &= ~hole
     classes, allowed = sources_of(rgb, hole)
