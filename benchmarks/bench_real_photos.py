@@ -15,11 +15,14 @@ The sets:
   fill (benchmarks/fill_measures.py) and by eye (``--pictures``, then
   benchmarks/make_readme_pictures.py makes before/after sheets).
 
-Each set has a DEVELOPMENT part (the photos the offline fill was tuned on) and two
-held-out parts (other photos, only measured): round 1's (``held-out``, whose results
-have since been looked at while tuning, so no longer unseen) and round 2's fresh one
-(``fresh-held-out``, photos from other packages' wheels); the split is recorded in
-those modules. The README quotes the fresh held-out figures.
+Each set has a DEVELOPMENT part (the photos the offline fill was tuned on) and three
+held-out parts (other photos, only measured): round 1's (``held-out``) and round 2's
+(``fresh-held-out``, photos from other packages' wheels), whose results have since been
+looked at while tuning, so no longer unseen, and round 3's (``held-out-3``, OpenCV's
+sample photos: from /usr/share/doc/opencv-doc/examples when Debian's opencv-doc is
+installed, else fetched once by ``apt-get download opencv-doc`` into
+~/.cache/comfyui-object-removal-bench/opencv-doc); the split is recorded in those
+modules. The README quotes the round-3 held-out figures.
 
 Every backend runs in its own process (its peak memory is its own) on the same cases,
 side by side with plain ``pypatchmatch`` at its defaults (the whole picture, patch

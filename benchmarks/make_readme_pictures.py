@@ -19,9 +19,9 @@ from PIL import Image, ImageDraw
 PANEL = 300
 COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
            ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"))
-# Real objects, good and bad, all from the fresh held-out part.
-README_CASES = ("flower_dahlia", "china_island-in-the-lake",
-                "grace_hopper_gold-fringe-beside-her-hair", "ascent_person-on-the-stairs")
+# Real objects, good and bad, all from the round-3 held-out part.
+README_CASES = ("home_birds-in-the-sky", "building_no-entry-sign",
+                "fruits_lime-among-the-fruits", "leuvenA_stone-pillar")
 
 
 def strip(folder: Path, panel_width: int = PANEL) -> Image.Image:

@@ -10,11 +10,18 @@ The split was decided before any tuning and is by PHOTO (`DEVELOPMENT_PHOTOS` /
 `HELD_OUT_PHOTOS`, shared with benchmarks/real_photo_scenes.py): the development
 cases are the removals named in issue 18 (and a few more from the same photos), on
 which the offline fill was tuned; the held-out cases come from photos no tuning run
-looked at, and are only measured.
+looked at, and are only measured. Each tuning round that looked at a held-out part's
+results gets a new one, decided before it tunes: round 2's photos come from other
+packages' wheels, round 3's (`HELD_OUT_3_PHOTOS`) are OpenCV's sample photos from
+Debian's opencv-doc package (see `OPENCV_DOC_PHOTOS`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +34,13 @@ HELD_OUT_PHOTOS = ("coins", "hubble_deep_field", "moon", "cell", "clock_motion",
                    "brick", "grass", "gravel")
 # Decided before round 2 tuned anything; only measured, once, at the end.
 FRESH_HELD_OUT_PHOTOS = ("china", "flower", "grace_hopper", "aero", "ascent")
-PARTS = ("development", "held-out", "fresh-held-out")
+# Decided before round 3 tuned anything; only measured, once, at the end.
+HELD_OUT_3_PHOTOS = ("messi5", "leuvenA", "building", "home", "fruits", "basketball1",
+                     "stuff", "plant")
+PARTS = ("development", "held-out", "fresh-held-out", "held-out-3")
 PART_TITLES = {"development": "development", "held-out": "held-out, round 1",
-               "fresh-held-out": "fresh held-out (round 2)"}
+               "fresh-held-out": "fresh held-out (round 2)",
+               "held-out-3": "held-out, round 3"}
 
 Point = tuple[int, int]  # x, y
 
@@ -75,6 +86,8 @@ def part_of(photo_name: str) -> str:
     """Which part of the benchmark a photo belongs to."""
     if photo_name in FRESH_HELD_OUT_PHOTOS:
         return "fresh-held-out"
+    if photo_name in HELD_OUT_3_PHOTOS:
+        return "held-out-3"
     return "held-out" if photo_name in HELD_OUT_PHOTOS else "development"
 
 
@@ -154,6 +167,63 @@ CASES: tuple[RealRemoval, ...] = (
     RealRemoval("ascent", "person on the stairs", (polygon(
         (150, 284), (192, 284), (208, 330), (206, 436), (150, 436), (140, 340)),),
         "structure"),
+    # --- held out, round 3: OpenCV's sample photos, decided before round 3 tuned anything;
+    # only measured, once, at the end
+    RealRemoval("messi5", "ball at his foot", (ellipse(362, 312, 30, 28),), "beside"),
+    RealRemoval("messi5", "player", (polygon(
+        (62, 84), (100, 90), (160, 110), (198, 100), (198, 70), (232, 56), (262, 64),
+        (268, 108), (300, 116), (330, 148), (388, 150), (388, 188), (340, 188), (320, 210),
+        (340, 236), (388, 234), (428, 250), (468, 262), (468, 298), (420, 298), (380, 284),
+        (348, 272), (300, 276), (276, 290), (316, 316), (320, 342), (246, 342), (232, 322),
+        (220, 282), (224, 250), (210, 206), (194, 162), (158, 134), (96, 110), (60, 102)),),
+        "large"),
+    RealRemoval("messi5", "watermark", (polygon(
+        (436, 298), (542, 298), (542, 334), (436, 334)),), "structure"),
+    RealRemoval("leuvenA", "wall lantern", (polygon(
+        (114, 228), (180, 228), (180, 292), (114, 292)),), "structure"),
+    RealRemoval("leuvenA", "stone pillar", (polygon(
+        (482, 280), (518, 280), (534, 330), (532, 452), (470, 452), (470, 330)),), "tall"),
+    RealRemoval("building", "branches in the corner", (polygon(
+        (0, 0), (280, 0), (262, 40), (210, 96), (126, 104), (96, 186), (40, 206), (0, 196)),),
+        "border"),
+    RealRemoval("building", "no-entry sign", (polygon(
+        (60, 470), (94, 470), (94, 530), (60, 530)),), "clutter"),
+    RealRemoval("building", "water tower on the skyline", (polygon(
+        (70, 320), (140, 320), (146, 374), (62, 374)),), "structure"),
+    RealRemoval("home", "birds in the sky", (
+        ellipse(134, 68, 14, 10), ellipse(195, 55, 12, 10), ellipse(237, 107, 12, 10),
+        ellipse(162, 142, 14, 10), ellipse(330, 86, 10, 8), ellipse(118, 186, 8, 8),
+        ellipse(254, 134, 12, 10), ellipse(360, 46, 14, 10), ellipse(485, 24, 14, 12),
+        ellipse(45, 203, 10, 7), ellipse(71, 225, 10, 7)), "plain"),
+    RealRemoval("home", "small tower on the left", (polygon(
+        (148, 230), (166, 230), (184, 262), (182, 302), (120, 312), (114, 262)),),
+        "structure"),
+    RealRemoval("fruits", "kiwi at the left edge", (polygon(
+        (0, 270), (66, 272), (110, 296), (132, 352), (130, 432), (100, 480), (0, 480)),),
+        "border"),
+    RealRemoval("fruits", "lime among the fruits", (polygon(
+        (360, 132), (420, 118), (480, 124), (512, 140), (512, 250), (470, 256), (420, 276),
+        (380, 302), (334, 290), (316, 220)),), "clutter"),
+    RealRemoval("fruits", "orange wedge", (polygon(
+        (200, 40), (250, 44), (280, 130), (310, 230), (340, 330), (350, 420), (330, 470),
+        (240, 478), (150, 440), (100, 390), (72, 300), (80, 210), (120, 130)),), "large"),
+    RealRemoval("basketball1", "ball beside his face", (ellipse(153, 127, 38, 38),), "beside"),
+    RealRemoval("basketball1", "man in the shirt", (polygon(
+        (516, 20), (600, 16), (640, 40), (640, 480), (470, 480), (460, 380), (440, 300),
+        (430, 220), (470, 196), (500, 160), (506, 110), (500, 60)),), "large"),
+    RealRemoval("basketball1", "sign on the wall", (polygon(
+        (210, 128), (244, 128), (244, 168), (210, 168)),), "plain"),
+    RealRemoval("stuff", "pen", (line(22, (60, 93), (344, 254)),), "tall"),
+    RealRemoval("stuff", "lighter", (polygon(
+        (312, 310), (358, 310), (360, 466), (312, 466)),), "plain"),
+    RealRemoval("stuff", "white tin beside the pen", (ellipse(396, 189, 66, 68),), "beside"),
+    RealRemoval("plant", "clothes peg", (polygon(
+        (272, 72), (314, 70), (320, 148), (340, 198), (340, 242), (302, 244), (286, 184),
+        (274, 130)),), "clutter"),
+    RealRemoval("plant", "barcode sticker on the pot", (polygon(
+        (236, 248), (286, 248), (286, 333), (236, 333)),), "border"),
+    RealRemoval("plant", "blue cup beside the pot", (polygon(
+        (66, 186), (178, 186), (178, 292), (68, 292)),), "beside"),
 )
 
 
@@ -175,12 +245,84 @@ def _fresh_photo(name: str) -> np.ndarray:
     return np.asarray(getattr(pywt.data, name)()).astype(np.uint8)
 
 
+# The round 3 photos: OpenCV's sample photos as Debian's opencv-doc package ships them
+# (under /usr/share/doc/opencv-doc/examples), each checked by its SHA-256 so a different
+# copy can't silently move the drawn masks off their objects.
+OPENCV_DOC_EXAMPLES = Path("/usr/share/doc/opencv-doc/examples")
+OPENCV_DOC_CACHE = Path.home() / ".cache" / "comfyui-object-removal-bench" / "opencv-doc"
+OPENCV_DOC_PHOTOS = {
+    "messi5": ("data/messi5.jpg",
+               "1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9"),
+    "leuvenA": ("data/leuvenA.jpg",
+                "b2977cdbd9fb3f94dadd6f76cf586d145676deb8a22b5f0f42149d21c058c09f"),
+    "building": ("data/building.jpg",
+                 "742a1baad62ac82e91e718e77eedf7e85c2eddc4badfb8c87c6cbc86c45a8b07"),
+    "home": ("data/home.jpg",
+             "23b8cf46a1965d0ec33459b875aed43187802834db49e0daa9fa2cc842e9d8d2"),
+    "fruits": ("data/fruits.jpg",
+               "9c031d80a1c52da5eca790db896baffec6a7e52bf786cdb7bbfca5c7f880e6a1"),
+    "basketball1": ("data/basketball1.png",
+                    "ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6"),
+    "stuff": ("data/stuff.jpg",
+              "21cd00afbdd0727f445dd91c0a09633e6345ed5b05a3d2355453a1f3c314c6c5"),
+    "plant": ("alphamat/input_images/plant.jpg",
+              "9928b44eee0d1d7ab2ffd9d6d80bbbff962d6e85c7786de2cd3c97fe72229186"),
+}
+
+
+def _opencv_doc_photo(name: str) -> Path:
+    """The file of one round 3 photo: the installed opencv-doc package's, else the
+    benchmark's own copy, unpacked once from the package (`_unpack_opencv_doc`)."""
+    relative, digest = OPENCV_DOC_PHOTOS[name]
+    path = OPENCV_DOC_EXAMPLES / relative
+    if not path.is_file():
+        path = OPENCV_DOC_CACHE / relative
+        if not path.is_file():
+            _unpack_opencv_doc()
+    if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        raise RuntimeError(f"{path} is not the photo the held-out round 3 masks were drawn "
+                           "on (its SHA-256 differs): remove it, or install opencv-doc "
+                           "4.6.0, whose copy it is")
+    return path
+
+
+def _unpack_opencv_doc() -> None:
+    """Copy the round 3 photos out of the opencv-doc package into `OPENCV_DOC_CACHE`:
+    ``apt-get download`` (no root needed) and ``dpkg-deb -x`` in a temporary folder."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise RuntimeError(
+            "The held-out round 3 photos are OpenCV's sample photos from Debian's opencv-doc "
+            f"package, and apt-get/dpkg-deb are missing here: install opencv-doc (they go "
+            f"to {OPENCV_DOC_EXAMPLES}), or copy its examples/data/ and "
+            f"examples/alphamat/input_images/plant.jpg into {OPENCV_DOC_CACHE}")
+    OPENCV_DOC_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=OPENCV_DOC_CACHE.parent) as temp:
+        fetched = subprocess.run(["apt-get", "download", "opencv-doc"], cwd=temp,
+                                 capture_output=True, text=True)
+        debs = sorted(Path(temp).glob("opencv-doc_*.deb"))
+        if fetched.returncode != 0 or not debs:
+            raise RuntimeError(
+                "Could not fetch the opencv-doc package for the held-out round 3 photos "
+                f"(apt-get download said: {fetched.stderr.strip()[-300:]}): run "
+                "`apt-get update` first, or install opencv-doc")
+        unpacked = Path(temp) / "unpacked"
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], check=True)
+        examples = unpacked / OPENCV_DOC_EXAMPLES.relative_to("/")
+        for relative, _ in OPENCV_DOC_PHOTOS.values():
+            target = OPENCV_DOC_CACHE / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(examples / relative, target)
+
+
 def photo(name: str) -> np.ndarray:
     """An H x W x 3 uint8 copy of one of the benchmark's photos (greys made RGB)."""
     from skimage import data
 
     if name in FRESH_HELD_OUT_PHOTOS:
         picture = _fresh_photo(name)
+    elif name in HELD_OUT_3_PHOTOS:
+        with Image.open(_opencv_doc_photo(name)) as file:
+            picture = np.asarray(file.convert("RGB"))
     elif name == "motorcycle":
         picture = data.stereo_motorcycle()[0]
     elif hasattr(data, name):

@@ -26,8 +26,9 @@ development part (the offline fill was tuned on them), `HELD_OUT_BACKGROUNDS` ot
 photos, only measured (see benchmarks/real_object_scenes.py for the same split of
 the real-object cases). `FRESH_HELD_OUT_BACKGROUNDS`, the photos of the fresh held-out
 part (round 2, see benchmarks/real_object_scenes.py), were laid out the same way
-before round 2 tuned anything. Backgrounds without a face or object to paste beside
-skip the ``beside`` place.
+before round 2 tuned anything, and `HELD_OUT_3_BACKGROUNDS` (round 3, OpenCV's sample
+photos) before round 3 did. Backgrounds without a face or object to paste beside skip
+the ``beside`` place.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ FRESH_HELD_OUT_BACKGROUNDS = (
     Background("grace_hopper", (130, 330, 150, 370), "right", (540, 130), (360, 470)),
     Background("aero", (140, 250, 140, 300), "right", (300, 430), (440, 140)),
     Background("ascent", (240, 420, 398, 512), "left", (50, 130), (150, 280)),
+)
+
+# Round 3 (OpenCV's sample photos, see benchmarks/real_object_scenes.py): decided before
+# round 3 tuned anything, its places chosen on the photos alone.
+HELD_OUT_3_BACKGROUNDS = (
+    Background("messi5", (286, 340, 332, 392), "left", (90, 460), (262, 110)),
+    Background("leuvenA", (280, 452, 470, 532), "left", (500, 300), (300, 220)),
+    Background("building", (470, 530, 60, 94), "right", (570, 450), (250, 153)),
+    Background("home", (130, 205, 245, 330), "left", (100, 100), (275, 200)),
+    Background("fruits", (270, 480, 0, 132), "right", (300, 200), (100, 50)),
+    Background("basketball1", (20, 150, 496, 610), "left", (330, 560), (300, 200)),
+    Background("stuff", (121, 257, 330, 462), "left", (400, 500), (172, 200)),
+    Background("plant", (72, 244, 272, 340), "left", (100, 420), (205, 230)),
 )
 
 # (photo, box of the object in it): cut out as the ellipse inscribed in the box.
@@ -168,7 +182,8 @@ def build_cases(scale: float = 1.0, only: str | None = None, part: str = "develo
     enlarges the pictures (for timing), `only` keeps one background."""
     cases = []
     backgrounds = {"development": BACKGROUNDS, "held-out": HELD_OUT_BACKGROUNDS,
-                   "fresh-held-out": FRESH_HELD_OUT_BACKGROUNDS}[part]
+                   "fresh-held-out": FRESH_HELD_OUT_BACKGROUNDS,
+                   "held-out-3": HELD_OUT_3_BACKGROUNDS}[part]
     for index, background in enumerate(backgrounds):
         if only is not None and background.name != only:
             continue

@@ -263,25 +263,67 @@ def backdrop_with_a_face(face_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return rgb, hole, face
 
 
-def test_only_segments_that_touch_the_hole_may_be_copied():
+def sources_of(rgb: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(colour classes, allowed sources) as the PatchMatch path computes them."""
+    smooth = surroundings.smoothed_known(rgb, hole)
+    classes = surroundings.colour_classes(smooth, hole)
+    return classes, surroundings.allowed_sources(rgb, classes, hole)
+
+
+def test_only_the_surface_around_the_hole_may_be_copied():
     rgb, hole, face = backdrop_with_a_face(face_gap=25)  # its edge 25 px from the hole
-    classes, segments = surroundings.segment(rgb, hole)
-    allowed = surroundings.allowed_sources(classes, segments, hole)
-    assert not allowed[face].any()  # far inside any band that grows with the hole
+    _, allowed = sources_of(rgb, hole)
+    # behind its edge, though well within reach (its outermost pixels, blurred into
+    # the backdrop, may be reached)
+    assert not allowed[smoothing.erode(face, 1)].any()
     assert not allowed[hole].any()
-    assert allowed[~hole & ~face].mean() > 0.9  # the backdrop, near and far
+    backdrop_within_a_radius = smoothing.dilate(hole, 100) & ~hole & ~smoothing.dilate(face, 3)
+    assert allowed[backdrop_within_a_radius].mean() > 0.98
 
 
-def test_a_face_that_touches_the_ring_is_a_source_only_as_a_neighbour():
+def test_a_face_holding_a_fair_share_of_the_ring_is_a_source_continued_only_near_it():
     rgb, hole, face = backdrop_with_a_face(face_gap=-55)  # the disc reaches into the ring
     face &= ~hole
-    classes, segments = surroundings.segment(rgb, hole)
-    allowed = surroundings.allowed_sources(classes, segments, hole)
-    assert allowed[face].all()
+    classes, allowed = sources_of(rgb, hole)
+    assert allowed[face].mean() > 0.99  # it holds 16 % of the ring: a surface around the hole
     structure = surroundings.hole_classes(classes, hole)
     skin = classes[face].max()
     # the structure layer continues the face only near where it touches the hole
     assert 0 < (structure[hole] == skin).mean() < 0.2
+
+
+def test_a_neighbour_touching_a_short_stretch_of_the_ring_is_not_a_source():
+    rgb, hole, _ = backdrop_with_a_face(face_gap=300)  # no face near
+    neighbour = disc(hole.shape, 150, 205, 14) & ~hole  # touches the hole's left side
+    rgb[neighbour] = (40, 30, 160)
+    _, allowed = sources_of(rgb, hole)
+    ring = surroundings.outer_ring(hole)
+    assert 0 < (ring & neighbour).sum() < 0.1 * ring.sum()
+    assert not allowed[neighbour].any()
+    assert allowed[ring & ~smoothing.dilate(neighbour, 3)].all()
+
+
+def test_each_part_of_the_hole_has_its_own_surroundings():
+    rgb, hole, _ = backdrop_with_a_face(face_gap=300)  # a large hole in the grey backdrop
+    rgb[:, :120] = (40, 60, 170)  # a blue panel on the left
+    small = disc(hole.shape, 150, 60, 6)  # a small second part, inside the blue
+    hole |= small
+    _, allowed = sources_of(rgb, hole)
+    ring = surroundings.outer_ring(hole)
+    assert (ring & smoothing.dilate(small, 3)).sum() < 0.1 * ring.sum()
+    around_small = smoothing.dilate(small, 12) & ~small
+    assert allowed[around_small].all()  # the blue is what surrounds that part
+
+
+def test_sources_reach_a_few_hole_radii_along_the_surface():
+    rgb = np.full((120, 1600, 3), 150, np.uint8)
+    rgb += np.random.default_rng(1).integers(0, 12, rgb.shape, dtype=np.uint8)
+    hole = disc(rgb.shape[:2], 60, 100, 30)
+    _, allowed = sources_of(rgb, hole)
+    reach = surroundings.REACH * surroundings.hole_radius(hole)
+    columns = np.flatnonzero(allowed.any(axis=0))
+    assert allowed[:, 100 + 30 + 5].all()
+    assert 100 + 30 + 0.8 * reach < columns.max() < 100 + 30 + 1.2 * reach
 
 
 def test_the_structure_layer_joins_a_horizon_across_the_hole():
@@ -289,7 +331,7 @@ def test_the_structure_layer_joins_a_horizon_across_the_hole():
     rgb[:110] = (90, 140, 220)  # sky above y = 110
     rgb[110:] = (70, 120, 40)  # grass below
     hole = disc((200, 300), 100, 150, 50)
-    classes, _ = surroundings.segment(rgb, hole)
+    classes, _ = sources_of(rgb, hole)
     structure = surroundings.hole_classes(classes, hole)
     sky, grass = classes[10, 10], classes[190, 10]
     assert sky != grass

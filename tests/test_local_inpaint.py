@@ -90,6 +90,7 @@ def test_patchmatch_at_reduced_scale(monkeypatch, disc_scene):
     """Crops above WORK_PIXELS are filled small; outside the hole stays exact."""
     clean, image, hole = disc_scene
     monkeypatch.setattr(patchmatch_backend, "WORK_PIXELS", 20_000)  # scale 0.5
+    monkeypatch.setattr(patchmatch_backend, "REGULAR_WORK_PIXELS", 20_000)  # stripes' too
     result = inpaint_locally(image, hole, seed=0, backend="patchmatch")
     assert_outside_untouched(result, image, hole)
     assert object_pixels_left(result) == 0

@@ -68,3 +68,21 @@ def test_a_child_that_fails_says_so(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="PatchMatch failed: the native library is broken"):
         native_patchmatch.inpaint_native(rgb, hole, excluded, patch_size=3, seed=0,
                                          cancelled=lambda: False)
+
+
+def test_a_child_that_fails_noisily_is_reported_not_waited_on(monkeypatch, tmp_path):
+    # more than a pipe holds (64 KiB) on stderr, then an error: read from a file, the
+    # child never blocks on it, and its last line is the message
+    noisy = tmp_path / "noisy_child.py"
+    noisy.write_text("import sys\nsys.stderr.write('warning\\n' * 100_000)\n"
+                     "sys.stderr.write('MemoryError: out of memory\\n')\nsys.exit(3)\n")
+    monkeypatch.setattr(native_patchmatch, "CHILD", noisy)
+    rgb, hole, excluded = scene(32)
+    polls = iter(range(200))
+
+    def cancelled() -> bool:  # a child blocked on a full pipe would end here, as Cancel
+        return next(polls, None) is None
+
+    with pytest.raises(RuntimeError, match="MemoryError: out of memory"):
+        native_patchmatch.inpaint_native(rgb, hole, excluded, patch_size=3, seed=1,
+                                         cancelled=cancelled)

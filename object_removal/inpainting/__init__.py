@@ -5,8 +5,8 @@ Four backends; the default takes the best one that can run without asking anythi
 1. ``"lama"``: LaMa, a learned model (Apache-2.0), if its file is on disk;
 2. ``"migan"``: MI-GAN, a learned model (MIT), about 7x smaller and faster, if its
    file is on disk;
-3. ``"patchmatch"``: exemplar-based, copies patches of the segments that border the
-   hole into it, along their continued structure (numpy and scipy);
+3. ``"patchmatch"``: exemplar-based, copies patches of the surfaces around the hole
+   (never across an edge) into it, along their continued structure (numpy and scipy);
 4. ``"telea"``: OpenCV's diffusion, good for smooth areas, smears texture.
 
 Model files are found by `model_files.find_model_file` and never downloaded here:

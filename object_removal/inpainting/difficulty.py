@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .patchmatch_backend import shrink
-from .surroundings import outer_ring, segment
+from .surroundings import colour_classes, outer_ring, smoothed_known
 
 LARGE_SHARE = 0.08  # of the picture
 SURFACE_SHARE = 0.12  # of the ring: a surface that much of the ring touches counts
@@ -36,7 +36,7 @@ def likely_poor(rgb: np.ndarray, hole: np.ndarray) -> str | None:
     if hole.mean() >= LARGE_SHARE:
         return "a large hole"
     small_rgb, small_hole = _small(rgb, hole)
-    classes, _ = segment(small_rgb, small_hole)
+    classes = colour_classes(smoothed_known(small_rgb, small_hole), small_hole)
     ring = classes[outer_ring(small_hole)]
     ring = ring[ring >= 0]
     if ring.size == 0:

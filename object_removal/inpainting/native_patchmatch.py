@@ -61,12 +61,13 @@ def _in_process(request: dict[str, np.ndarray]) -> np.ndarray:
     return fill(patchmatch, request)
 
 
-def _start_child(request: IO[bytes], result: IO[bytes]) -> subprocess.Popen[bytes] | None:
+def _start_child(request: IO[bytes], result: IO[bytes], errors: IO[bytes]
+                 ) -> subprocess.Popen[bytes] | None:
     if not sys.executable:
         return None
     try:
         return subprocess.Popen(
-            [sys.executable, str(CHILD)], stdin=request, stdout=result, stderr=subprocess.PIPE,
+            [sys.executable, str(CHILD)], stdin=request, stdout=result, stderr=errors,
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))  # no console on Windows
     except OSError:
         return None
@@ -79,12 +80,13 @@ def inpaint_native(image: np.ndarray, hole: np.ndarray, global_mask: np.ndarray,
     `global_mask`; with `guide` (H x W x 3 float32) its guided fill (`inpaint_regularity`).
     Raises Cancelled, the child ended, once `cancelled()` answers True."""
     request = _request(image, hole, global_mask, patch_size, seed, guide, guide_weight)
-    # Files, not pipes, carry the arrays: the child never blocks on a full pipe while
-    # this thread only waits and asks `cancelled`.
-    with tempfile.TemporaryFile() as sent, tempfile.TemporaryFile() as received:
+    # Files, not pipes, carry the arrays and the child's messages: the child never
+    # blocks on a full pipe while this thread only waits and asks `cancelled`.
+    with (tempfile.TemporaryFile() as sent, tempfile.TemporaryFile() as received,
+          tempfile.TemporaryFile() as errors):
         np.savez(sent, **request)
         sent.seek(0)
-        child = _start_child(sent, received)
+        child = _start_child(sent, received, errors)
         if child is None:
             return _in_process(request)
         try:
@@ -98,9 +100,10 @@ def inpaint_native(image: np.ndarray, hole: np.ndarray, global_mask: np.ndarray,
         finally:
             if child.poll() is None:
                 child.kill()
-            _, err = child.communicate()  # reaps the child; stderr is small
+            child.wait()  # reaps the child
         if child.returncode != 0:
-            reason = err.decode(errors="replace").strip().splitlines()
+            errors.seek(0)
+            reason = errors.read().decode(errors="replace").strip().splitlines()
             raise RuntimeError(f"PatchMatch failed: {reason[-1] if reason else child.returncode}")
         received.seek(0)
         return np.load(received)

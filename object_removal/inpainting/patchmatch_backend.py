@@ -8,17 +8,18 @@ only until the band (which must grow with the hole) reaches the face. This path:
 1. works on a crop around each group of holes, with context in proportion to the
    hole's size (`margin_for`), at most a set number of pixels of it at a time (a
    reduced scale for big holes);
-2. cuts the crop into segments and lets the fill copy only those that touch the
-   hole's outer ring (`surroundings.allowed_sources`): a segment that does not touch
-   the ring is never a source, however large the hole. Segments are colour classes'
-   connected pieces, so a face or hair of a bordering surface's colour class that
-   touches it is part of it and may be copied (seen on the astronaut's shuttle model);
+2. lets the fill copy only the surfaces around the hole, up to a few hole radii away
+   along them and never across an edge (`surroundings.allowed_sources`): a face
+   beside the hole is behind the edge around it, however large the hole;
 3. completes a structure layer first, a smooth continuation of the surroundings into
    the hole (`surroundings.structure_guide`), and fills texture along it: the patch
    distance adds how far a source's structure is from the target's;
 4. corrects the fill's low frequencies towards a smooth interpolation of the
    surroundings and tones its texture down slightly (`match_low_frequencies`): the
    copied texture stays, its shading follows the picture.
+
+A regular pattern (stripes, bricks, tiles; `regularity`) is filled with larger
+patches at a larger scale, from anywhere near: its edges are its texture.
 
 Step 3's texture fill is pypatchmatch's C++ PatchMatch (`inpaint_regularity`, with
 `global_mask` keeping every pixel but the allowed ones out of the search), run in a
@@ -44,36 +45,52 @@ from .crop_stitch import Box, fill_by_crops
 from .native_patchmatch import inpaint_native, load_native
 from .patch_fill import complete
 from .smoothing import box_blur, smooth_fill
-from .surroundings import allowed_sources, hole_classes, hole_radius, segment, structure_guide
+from .surroundings import (
+    allowed_sources,
+    colour_classes,
+    hole_classes,
+    hole_radius,
+    smoothed_known,
+    structure_guide,
+)
 from .work_units import unit_of_work
 
 MIN_MARGIN = 32
 MARGIN_FRACTION = 0.6
 MAX_MARGIN = 512
-WORK_PIXELS = 150_000  # pypatchmatch's working size (tuned on the development cases)
+WORK_PIXELS = 70_000  # pypatchmatch's working size (tuned on the development cases)
+REGULAR_WORK_PIXELS = 150_000  # a regular pattern's: its period must survive the scaling
 NUMPY_WORK_PIXELS = 180_000  # the numpy PatchMatch's
-NATIVE_PATCH_RADIUS = 5
+NATIVE_PATCH_RADIUS = 3
+REGULAR_PATCH_RADIUS = 5  # a patch that spans a regular pattern's period keeps its phase
+REGULARITY_LAG = 11  # px: shifts shorter than this say nothing about a pattern
 GUIDE_WEIGHT = 0.05  # of the structure term against pypatchmatch's patch distance
 LOW_FREQUENCY_FRACTION = 0.25  # of the hole's radius: the blur that splits low from high
 # The copied texture's amplitude in the fill: a copy is never the hidden texture, and
 # toning it down brings the fill closer to it (PSNR) without turning it into a wash.
 TEXTURE_GAIN = 0.7  # for irregular texture; a regular pattern keeps up to all of it
 MIN_OVERLAP = 0.25  # of the known pixels: shifts with less overlap say nothing
-# `regularity` below IRREGULAR counts as irregular (0.07-0.27 around the development
-# photos' objects), above REGULAR as a regular pattern (1.0 on the test stripes).
+# `regularity` below IRREGULAR counts as irregular, above REGULAR as a regular pattern
+# (1.0 on the test stripes); in between the guide weakens and more texture is kept.
 IRREGULAR = 0.3
 REGULAR = 0.8
+# `_regular_share` from which the texture is filled as a pattern (larger patches at a
+# larger scale, edges not borders): 1.0 on the test stripes, at most 0.56 around the
+# development photos' objects (a rocket's lattice towers)
+PATTERN = 0.6
 
 
 @functools.cache
 def load_patchmatch() -> ModuleType | None:
-    """scipy.ndimage if it imports (the segmentation needs it), else None; pypatchmatch
-    is used when it loads too (`native_patchmatch.load_native`).
+    """scipy.ndimage if scipy imports (the source map needs its ndimage and
+    sparse.csgraph), else None; pypatchmatch is used when it loads too
+    (`native_patchmatch.load_native`).
 
     Cached (`load_patchmatch.cache_clear()` after installing it).
     """
     try:
         from scipy import ndimage
+        from scipy.sparse import csgraph  # noqa: F401 (checked here, used by surroundings)
     except ImportError:
         return None
     return ndimage
@@ -123,10 +140,11 @@ def shrink(rgb: np.ndarray, hole: np.ndarray, size: tuple[int, int]
 
 def _fill_at(rgb: np.ndarray, hole: np.ndarray, seed: int, cancelled: Callable[[], bool]
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Segments, structure layer, then the guided patch fill, at this scale; the fill
+    """Sources, structure layer, then the guided patch fill, at this scale; the fill
     and where each hole pixel was copied from (see `patch_fill.complete`)."""
-    classes, segments = segment(rgb, hole, seed)
-    allowed = allowed_sources(classes, segments, hole)
+    smooth = smoothed_known(rgb, hole)
+    classes = colour_classes(smooth, hole, seed)
+    allowed = allowed_sources(rgb, classes, hole)
     return complete(rgb, hole, hole_classes(classes, hole), allowed, seed, cancelled)
 
 
@@ -162,32 +180,47 @@ def _at_most(rgb: np.ndarray, hole: np.ndarray, pixels: int
     return small_rgb, small_hole, scale
 
 
-def _pyramid_padding(length: int) -> int:
+def _pyramid_padding(length: int, patch_radius: int) -> int:
     """Pixels to add to a side of `length` so that pypatchmatch's pyramid halves it
     exactly down to its coarsest level: the native guided distance finds a level's
     pixel in the guide by the integer ratio of their heights."""
     levels = 0
-    while (length >> levels) > 2 * NATIVE_PATCH_RADIUS + 1:
+    while (length >> levels) > 2 * patch_radius + 1:
         levels += 1
     step = 1 << max(levels - 1, 0)
     return -length % step
 
 
+def _box_around(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
+    """The rows and columns of `mask`'s bounding box grown by `margin` (clipped)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    return (slice(max(0, rows[0] - margin), min(height, rows[-1] + 1 + margin)),
+            slice(max(0, cols[0] - margin), min(width, cols[-1] + 1 + margin)))
+
+
 def _guided_native_fill(rgb: np.ndarray, hole: np.ndarray, allowed: np.ndarray,
-                        guide: np.ndarray, weight: float, seed: int,
+                        guide: np.ndarray, weight: float, patch_radius: int, seed: int,
                         cancelled: Callable[[], bool]) -> np.ndarray:
-    """pypatchmatch's guided fill, copying only `allowed` pixels; the picture padded at
-    its bottom and right (no source there) to sizes its pyramid halves exactly."""
-    height, width = hole.shape
-    pad = ((0, _pyramid_padding(height)), (0, _pyramid_padding(width)))
-    padded_rgb = np.pad(rgb, pad + ((0, 0),), mode="edge")
-    padded_hole = np.pad(hole, pad)
-    excluded = np.pad(~(allowed | hole), pad, constant_values=True)
+    """pypatchmatch's guided fill, copying only `allowed` pixels. It runs on the box
+    around the hole and its sources only (every pixel it is given costs a search, even
+    one it may not copy), padded at its bottom and right (no source there) to sizes
+    its pyramid halves exactly."""
+    box = _box_around(allowed | hole, patch_radius)
+    rgb_box, hole_box, allowed_box = rgb[box], hole[box], allowed[box]
+    height, width = hole_box.shape
+    pad = ((0, _pyramid_padding(height, patch_radius)),
+           (0, _pyramid_padding(width, patch_radius)))
+    padded_rgb = np.pad(rgb_box, pad + ((0, 0),), mode="edge")
+    padded_hole = np.pad(hole_box, pad)
+    excluded = np.pad(~(allowed_box | hole_box), pad, constant_values=True)
     filled = inpaint_native(padded_rgb, padded_hole, excluded,
-                            patch_size=NATIVE_PATCH_RADIUS, seed=seed, cancelled=cancelled,
-                            guide=np.pad(guide, pad + ((0, 0),), mode="edge"),
+                            patch_size=patch_radius, seed=seed, cancelled=cancelled,
+                            guide=np.pad(guide[box], pad + ((0, 0),), mode="edge"),
                             guide_weight=weight)
-    return filled[:height, :width]
+    result = rgb.copy()
+    result[box] = filled[:height, :width]
+    return result
 
 
 def regularity(rgb: np.ndarray, hole: np.ndarray, radius: int) -> float:
@@ -206,29 +239,43 @@ def regularity(rgb: np.ndarray, hole: np.ndarray, radius: int) -> float:
         return 0.0
     enough = overlap > MIN_OVERLAP * overlap[0, 0]
     per_pixel = np.where(enough, power / np.maximum(overlap, 1.0), 0.0)
-    lag = 2 * NATIVE_PATCH_RADIUS + 1
+    lag = REGULARITY_LAG
     per_pixel[:lag, :lag] = per_pixel[:lag, -lag:] = 0  # shifts within a patch
     per_pixel[-lag:, :lag] = per_pixel[-lag:, -lag:] = 0
     return float(np.clip(per_pixel.max() / (power[0, 0] / overlap[0, 0]), 0.0, 1.0))
 
 
+def _regular_share(rgb: np.ndarray, hole: np.ndarray) -> float:
+    """0 for irregular texture around the hole, 1 for a regular pattern (`regularity`
+    between `IRREGULAR` and `REGULAR` mapped to 0..1)."""
+    radius = max(2, round(LOW_FREQUENCY_FRACTION * hole_radius(hole)))
+    return float(np.clip((regularity(rgb, hole, radius) - IRREGULAR) / (REGULAR - IRREGULAR),
+                         0.0, 1.0))
+
+
 def _fill_crop_native(rgb: np.ndarray, hole: np.ndarray, seed: int,
                       cancelled: Callable[[], bool]) -> np.ndarray:
     """Fill one crop with pypatchmatch (at a reduced scale above `WORK_PIXELS`), from
-    the segments that border the hole, along the structure layer; a regular pattern
-    around the hole (`regularity`) weakens the guide and keeps the copied texture."""
+    the surfaces that border the hole, along the structure layer. The more regular the
+    texture around the hole (`_regular_share`), the weaker the guide and the more of
+    the copied texture is kept; a clear pattern (`PATTERN`) is filled with larger
+    patches at a larger scale, from anywhere near: its edges are its texture, not
+    borders between surfaces."""
     small_rgb, small_hole, scale = _at_most(rgb, hole, WORK_PIXELS)
     unit_of_work(cancelled)
-    classes, segments = segment(small_rgb, small_hole, seed)
-    allowed = allowed_sources(classes, segments, small_hole)
+    regular = _regular_share(small_rgb, small_hole)
+    pattern = regular >= PATTERN
+    patch_radius = REGULAR_PATCH_RADIUS if pattern else NATIVE_PATCH_RADIUS
+    if pattern:
+        small_rgb, small_hole, scale = _at_most(rgb, hole, REGULAR_WORK_PIXELS)
+    smooth = smoothed_known(small_rgb, small_hole)
+    classes = colour_classes(smooth, small_hole, seed)
+    allowed = allowed_sources(small_rgb, classes, small_hole, edge_weight=0.0 if pattern else 1.0)
     unit_of_work(cancelled)
-    radius = max(2, round(LOW_FREQUENCY_FRACTION * hole_radius(small_hole)))
-    regular = float(np.clip((regularity(small_rgb, small_hole, radius) - IRREGULAR)
-                            / (REGULAR - IRREGULAR), 0.0, 1.0))
     guide = structure_guide(small_rgb, small_hole)
     unit_of_work(cancelled)
     small = _guided_native_fill(small_rgb, small_hole, allowed, guide,
-                                GUIDE_WEIGHT * (1 - regular), seed, cancelled)
+                                GUIDE_WEIGHT * (1 - regular), patch_radius, seed, cancelled)
     unit_of_work(cancelled)
     gain = TEXTURE_GAIN + (1 - TEXTURE_GAIN) * regular
     if scale == 1.0:
