@@ -21,8 +21,10 @@ held-out parts (other photos, only measured): round 1's (``held-out``) and round
 looked at while tuning, so no longer unseen, and round 3's (``held-out-3``, OpenCV's
 sample photos: from /usr/share/doc/opencv-doc/examples when Debian's opencv-doc is
 installed, else fetched once by ``apt-get download opencv-doc`` into
-~/.cache/comfyui-object-removal-bench/opencv-doc); the split is recorded in those
-modules. The README quotes the round-3 held-out figures.
+~/.cache/comfyui-object-removal-bench/opencv-doc), and round 4's (``held-out-4``, photos
+of the Ubuntu wallpaper contest from Debian's lomiri-wallpapers-16.04, found or fetched
+the same way), drawn before round 4 tuned anything and not yet measured; the split is
+recorded in those modules. The README quotes the round-3 held-out figures.
 
 Every backend runs in its own process (its peak memory is its own) on the same cases,
 side by side with plain ``pypatchmatch`` at its defaults (the whole picture, patch

@@ -13,7 +13,10 @@ which the offline fill was tuned; the held-out cases come from photos no tuning 
 looked at, and are only measured. Each tuning round that looked at a held-out part's
 results gets a new one, decided before it tunes: round 2's photos come from other
 packages' wheels, round 3's (`HELD_OUT_3_PHOTOS`) are OpenCV's sample photos from
-Debian's opencv-doc package (see `OPENCV_DOC_PHOTOS`).
+Debian's opencv-doc package (see `OPENCV_DOC_PHOTOS`), round 4's (`HELD_OUT_4_PHOTOS`)
+photographs from the Ubuntu wallpaper contest that Debian's lomiri-wallpapers-16.04
+package ships (see `LOMIRI_WALLPAPER_PHOTOS`; CC-BY-4.0, Bridge CC-BY-SA-4.0, as its
+debian/copyright lists), scaled down to `HELD_OUT_4_LONG_SIDE` pixels.
 """
 
 from __future__ import annotations
@@ -37,10 +40,13 @@ FRESH_HELD_OUT_PHOTOS = ("china", "flower", "grace_hopper", "aero", "ascent")
 # Decided before round 3 tuned anything; only measured, once, at the end.
 HELD_OUT_3_PHOTOS = ("messi5", "leuvenA", "building", "home", "fruits", "basketball1",
                      "stuff", "plant")
-PARTS = ("development", "held-out", "fresh-held-out", "held-out-3")
+# Decided before round 4 tuned anything; only measured, once, at the end.
+HELD_OUT_4_PHOTOS = ("friends", "wine", "sunset", "picosdeeuropa", "life", "aitzgorri",
+                     "fig_bowl", "bridge")
+PARTS = ("development", "held-out", "fresh-held-out", "held-out-3", "held-out-4")
 PART_TITLES = {"development": "development", "held-out": "held-out, round 1",
                "fresh-held-out": "fresh held-out (round 2)",
-               "held-out-3": "held-out, round 3"}
+               "held-out-3": "held-out, round 3", "held-out-4": "held-out, round 4"}
 
 Point = tuple[int, int]  # x, y
 
@@ -88,6 +94,8 @@ def part_of(photo_name: str) -> str:
         return "fresh-held-out"
     if photo_name in HELD_OUT_3_PHOTOS:
         return "held-out-3"
+    if photo_name in HELD_OUT_4_PHOTOS:
+        return "held-out-4"
     return "held-out" if photo_name in HELD_OUT_PHOTOS else "development"
 
 
@@ -224,6 +232,56 @@ CASES: tuple[RealRemoval, ...] = (
         (236, 248), (286, 248), (286, 333), (236, 333)),), "border"),
     RealRemoval("plant", "blue cup beside the pot", (polygon(
         (66, 186), (178, 186), (178, 292), (68, 292)),), "beside"),
+    # --- held out, round 4: Ubuntu wallpaper contest photos, decided before round 4 tuned
+    # anything; only measured, once, at the end
+    RealRemoval("friends", "lower dog beside the upper dog", (polygon(
+        (256, 350), (320, 348), (352, 370), (364, 420), (354, 470), (318, 530), (278, 532),
+        (246, 484), (238, 410)),), "beside"),
+    RealRemoval("friends", "rope on the railing", (line(
+        22, (300, 505), (352, 528), (420, 538), (478, 540)),), "structure"),
+    RealRemoval("friends", "drainpipe", (polygon(
+        (40, 0), (98, 0), (98, 460), (40, 460)),), "tall"),
+    RealRemoval("friends", "post at the bottom right", (polygon(
+        (470, 480), (533, 480), (533, 800), (470, 800)),), "border"),
+    RealRemoval("wine", "wine bottle beside the glass", (polygon(
+        (252, 90), (276, 90), (286, 150), (288, 268), (244, 268), (244, 150)),), "beside"),
+    RealRemoval("wine", "coffee grinder", (polygon(
+        (392, 152), (474, 152), (476, 264), (384, 264)),), "structure"),
+    RealRemoval("wine", "beanbag with the drum", (polygon(
+        (8, 500), (150, 420), (200, 388), (300, 390), (340, 440), (400, 490), (428, 580),
+        (426, 720), (380, 788), (200, 798), (56, 784), (14, 700), (12, 580)),), "large"),
+    RealRemoval("wine", "loudspeaker at the left edge", (polygon(
+        (0, 20), (104, 20), (104, 392), (0, 392)),), "border"),
+    RealRemoval("sunset", "orientation table", (polygon(
+        (496, 350), (560, 338), (680, 340), (748, 370), (748, 422), (662, 442), (660, 533),
+        (564, 533), (564, 440), (498, 408)),), "structure"),
+    RealRemoval("sunset", "post at the left edge", (polygon(
+        (0, 316), (44, 316), (44, 533), (0, 533)),), "border"),
+    RealRemoval("picosdeeuropa", "white lump in the meadow", (ellipse(393, 399, 24, 17),),
+                "plain"),
+    RealRemoval("picosdeeuropa", "rock in the meadow", (ellipse(626, 550, 28, 24),),
+                "plain"),
+    RealRemoval("picosdeeuropa", "cloud over the ridge", (polygon(
+        (40, 60), (110, 40), (190, 100), (260, 150), (340, 120), (392, 140), (370, 190),
+        (300, 230), (260, 270), (190, 230), (100, 190), (50, 140)),), "structure"),
+    RealRemoval("life", "tree trunk on the right", (polygon(
+        (636, 0), (676, 0), (704, 240), (704, 300), (676, 300), (656, 200)),), "tall"),
+    RealRemoval("life", "fallen branch across the rocks", (line(
+        16, (26, 450), (80, 370), (125, 296), (178, 248), (236, 204), (262, 186)),),
+        "clutter"),
+    RealRemoval("aitzgorri", "fir tree", (polygon(
+        (600, 205), (620, 230), (636, 290), (646, 370), (556, 372), (560, 290), (585, 230)),),
+        "structure"),
+    RealRemoval("aitzgorri", "bare bush at the right edge", (polygon(
+        (730, 110), (800, 100), (800, 400), (700, 400), (710, 220)),), "border"),
+    RealRemoval("fig_bowl", "fig in the bowl", (polygon(
+        (330, 250), (380, 225), (420, 195), (480, 190), (540, 205), (560, 260), (556, 340),
+        (520, 392), (460, 408), (410, 395), (390, 340), (380, 290), (330, 275)),),
+        "structure"),
+    RealRemoval("bridge", "cable stay across the sky", (line(
+        24, (0, 192), (200, 96), (392, 6)),), "tall"),
+    RealRemoval("bridge", "three dark cables", (line(
+        30, (386, 0), (480, 220), (605, 450)),), "structure"),
 )
 
 
@@ -272,13 +330,18 @@ OPENCV_DOC_PHOTOS = {
 
 def _opencv_doc_photo(name: str) -> Path:
     """The file of one round 3 photo: the installed opencv-doc package's, else the
-    benchmark's own copy, unpacked once from the package (`_unpack_opencv_doc`)."""
+    benchmark's own copy, unpacked once from the package (`_unpack_debian_package`)."""
     relative, digest = OPENCV_DOC_PHOTOS[name]
     path = OPENCV_DOC_EXAMPLES / relative
     if not path.is_file():
         path = OPENCV_DOC_CACHE / relative
         if not path.is_file():
-            _unpack_opencv_doc()
+            _unpack_debian_package(
+                "opencv-doc", OPENCV_DOC_EXAMPLES, OPENCV_DOC_CACHE,
+                [relative for relative, _ in OPENCV_DOC_PHOTOS.values()], "round 3",
+                f"install opencv-doc (they go to {OPENCV_DOC_EXAMPLES}), or copy its "
+                f"examples/data/ and examples/alphamat/input_images/plant.jpg into "
+                f"{OPENCV_DOC_CACHE}")
     if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
         raise RuntimeError(f"{path} is not the photo the held-out round 3 masks were drawn "
                            "on (its SHA-256 differs): remove it, or install opencv-doc "
@@ -286,32 +349,85 @@ def _opencv_doc_photo(name: str) -> Path:
     return path
 
 
-def _unpack_opencv_doc() -> None:
-    """Copy the round 3 photos out of the opencv-doc package into `OPENCV_DOC_CACHE`:
-    ``apt-get download`` (no root needed) and ``dpkg-deb -x`` in a temporary folder."""
+# The round 4 photos: entries of the Ubuntu wallpaper contest as Debian's
+# lomiri-wallpapers-16.04 package ships them (under /usr/share/backgrounds), checked by
+# their SHA-256 like round 3's, then scaled down (the originals are 2-13 megapixels).
+LOMIRI_WALLPAPERS = Path("/usr/share/backgrounds")
+LOMIRI_WALLPAPERS_CACHE = (Path.home() / ".cache" / "comfyui-object-removal-bench"
+                           / "lomiri-wallpapers-16.04")
+LOMIRI_WALLPAPER_PHOTOS = {
+    "friends": ("friends_by_Aitzol_Berasategi.jpg",
+                "cc40e313c74e421edffe3403def413c16878ce14661cce7ec5915baeab35538d"),
+    "wine": ("Wine_by_Jakkub_Mede.jpg",
+             "d2e96e6d4da40dd804b3d0ce295e94de04a2d7d9b6785d42cd9d92ba58bced74"),
+    "sunset": ("sunset_by_Aitzol_Berasategi.jpg",
+               "474dab6a4b9f94dc76c29dfe30e9f5db4af0fd2e33fe5d695f8152b371efca18"),
+    "picosdeeuropa": ("picosdeeuropa_by_Aitzol_Berasategi.jpg",
+                      "414d0072b2f6f2c555deafeaef6e45c4fed6fa9ad26eba6560ca8803959cf97a"),
+    "life": ("life_by_Aitzol_Berasategi.jpg",
+             "4c119350ead80201fe256850c3d316309ddfb4bdf10b235ce982dcde0c667c05"),
+    "aitzgorri": ("aitzgorri_by_Aitzol_Berasategi.jpg",
+                  "66268e7b48f8854d36a28765fac6e23ec1aee251daa6da1f64715f201020ad36"),
+    "fig_bowl": ("Picture_0B_by_freespace.jpg",
+                 "c8c0ab18e48d9e0419fe42881112137f3afafc27dfddc29ec3a6d54c56d225ad"),
+    "bridge": ("Bridge_by_Sander_Klootwijk.jpg",
+               "bd86b081f9975e2b83527f71e49b9271a8ab40885428395969d9f7d834d7f050"),
+}
+HELD_OUT_4_LONG_SIDE = 800
+"""The round 4 photos' long side after scaling (LANCZOS): sizes like the other parts'."""
+
+
+def _lomiri_wallpaper_photo(name: str) -> np.ndarray:
+    """One round 4 photo, scaled to `HELD_OUT_4_LONG_SIDE`: from the installed
+    lomiri-wallpapers-16.04 package, else the benchmark's copy unpacked once from it."""
+    relative, digest = LOMIRI_WALLPAPER_PHOTOS[name]
+    path = LOMIRI_WALLPAPERS / relative
+    if not path.is_file():
+        path = LOMIRI_WALLPAPERS_CACHE / relative
+        if not path.is_file():
+            _unpack_debian_package(
+                "lomiri-wallpapers-16.04", LOMIRI_WALLPAPERS, LOMIRI_WALLPAPERS_CACHE,
+                [relative for relative, _ in LOMIRI_WALLPAPER_PHOTOS.values()], "round 4",
+                f"install lomiri-wallpapers-16.04 (they go to {LOMIRI_WALLPAPERS}), or copy "
+                f"its {', '.join(r for r, _ in LOMIRI_WALLPAPER_PHOTOS.values())} into "
+                f"{LOMIRI_WALLPAPERS_CACHE}")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        raise RuntimeError(f"{path} is not the photo the held-out round 4 masks were drawn "
+                           "on (its SHA-256 differs): remove it, or install "
+                           "lomiri-wallpapers-16.04 20.04.0, whose copy it is")
+    with Image.open(path) as file:
+        picture = file.convert("RGB")
+    scale = HELD_OUT_4_LONG_SIDE / max(picture.size)
+    size = (round(picture.width * scale), round(picture.height * scale))
+    return np.asarray(picture.resize(size, Image.Resampling.LANCZOS))
+
+
+def _unpack_debian_package(package: str, installed: Path, cache: Path, relatives: list[str],
+                           held_out_round: str, instead: str) -> None:
+    """Copy the files `relatives` (paths under `installed`, where the package puts them)
+    out of Debian's `package` into `cache`: ``apt-get download`` (no root needed) and
+    ``dpkg-deb -x`` in a temporary folder. `instead` says what to do without apt."""
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
         raise RuntimeError(
-            "The held-out round 3 photos are OpenCV's sample photos from Debian's opencv-doc "
-            f"package, and apt-get/dpkg-deb are missing here: install opencv-doc (they go "
-            f"to {OPENCV_DOC_EXAMPLES}), or copy its examples/data/ and "
-            f"examples/alphamat/input_images/plant.jpg into {OPENCV_DOC_CACHE}")
-    OPENCV_DOC_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=OPENCV_DOC_CACHE.parent) as temp:
-        fetched = subprocess.run(["apt-get", "download", "opencv-doc"], cwd=temp,
+            f"The held-out {held_out_round} photos come from Debian's {package} package, "
+            f"and apt-get/dpkg-deb are missing here: {instead}")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache.parent) as temp:
+        fetched = subprocess.run(["apt-get", "download", package], cwd=temp,
                                  capture_output=True, text=True)
-        debs = sorted(Path(temp).glob("opencv-doc_*.deb"))
+        debs = sorted(Path(temp).glob(f"{package}_*.deb"))
         if fetched.returncode != 0 or not debs:
             raise RuntimeError(
-                "Could not fetch the opencv-doc package for the held-out round 3 photos "
-                f"(apt-get download said: {fetched.stderr.strip()[-300:]}): run "
-                "`apt-get update` first, or install opencv-doc")
+                f"Could not fetch the {package} package for the held-out {held_out_round} "
+                f"photos (apt-get download said: {fetched.stderr.strip()[-300:]}): run "
+                f"`apt-get update` first, or install {package}")
         unpacked = Path(temp) / "unpacked"
         subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], check=True)
-        examples = unpacked / OPENCV_DOC_EXAMPLES.relative_to("/")
-        for relative, _ in OPENCV_DOC_PHOTOS.values():
-            target = OPENCV_DOC_CACHE / relative
+        source = unpacked / installed.relative_to("/")
+        for relative in relatives:
+            target = cache / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(examples / relative, target)
+            shutil.copyfile(source / relative, target)
 
 
 def photo(name: str) -> np.ndarray:
@@ -323,6 +439,8 @@ def photo(name: str) -> np.ndarray:
     elif name in HELD_OUT_3_PHOTOS:
         with Image.open(_opencv_doc_photo(name)) as file:
             picture = np.asarray(file.convert("RGB"))
+    elif name in HELD_OUT_4_PHOTOS:
+        picture = _lomiri_wallpaper_photo(name)
     elif name == "motorcycle":
         picture = data.stereo_motorcycle()[0]
     elif hasattr(data, name):

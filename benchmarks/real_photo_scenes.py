@@ -26,8 +26,10 @@ development part (the offline fill was tuned on them), `HELD_OUT_BACKGROUNDS` ot
 photos, only measured (see benchmarks/real_object_scenes.py for the same split of
 the real-object cases). `FRESH_HELD_OUT_BACKGROUNDS`, the photos of the fresh held-out
 part (round 2, see benchmarks/real_object_scenes.py), were laid out the same way
-before round 2 tuned anything, and `HELD_OUT_3_BACKGROUNDS` (round 3, OpenCV's sample
-photos) before round 3 did. Backgrounds without a face or object to paste beside skip
+before round 2 tuned anything, `HELD_OUT_3_BACKGROUNDS` (round 3, OpenCV's sample
+photos) before round 3 did, and `HELD_OUT_4_BACKGROUNDS` (round 4, photos of the
+Ubuntu wallpaper contest from Debian's lomiri-wallpapers-16.04, CC-BY-4.0 and
+CC-BY-SA-4.0) before round 4 did. Backgrounds without a face or object to paste beside skip
 the ``beside`` place.
 """
 
@@ -96,6 +98,19 @@ HELD_OUT_3_BACKGROUNDS = (
     Background("basketball1", (20, 150, 496, 610), "left", (330, 560), (300, 200)),
     Background("stuff", (121, 257, 330, 462), "left", (400, 500), (172, 200)),
     Background("plant", (72, 244, 272, 340), "left", (100, 420), (205, 230)),
+)
+
+# Round 4 (the Ubuntu wallpaper contest photos, see benchmarks/real_object_scenes.py):
+# decided before round 4 tuned anything, its places chosen on the photos alone.
+HELD_OUT_4_BACKGROUNDS = (
+    Background("friends", (318, 362, 38, 100), "right", (150, 420), (470, 150)),
+    Background("wine", (110, 200, 0, 90), "right", (700, 480), (300, 300)),
+    Background("sunset", (340, 440, 496, 748), "left", (100, 150), (265, 200)),
+    Background("picosdeeuropa", (525, 575, 598, 654), "left", (480, 620), (130, 450)),
+    Background("life", (0, 300, 636, 704), "left", (420, 700), (420, 420)),
+    Background("aitzgorri", (205, 372, 556, 646), "left", (460, 400), (330, 300)),
+    Background("fig_bowl", (195, 405, 420, 560), "left", (450, 100), (280, 190)),
+    Background("bridge", (250, 300, 480, 540), "left", (120, 650), (380, 150)),
 )
 
 # (photo, box of the object in it): cut out as the ellipse inscribed in the box.
@@ -183,7 +198,8 @@ def build_cases(scale: float = 1.0, only: str | None = None, part: str = "develo
     cases = []
     backgrounds = {"development": BACKGROUNDS, "held-out": HELD_OUT_BACKGROUNDS,
                    "fresh-held-out": FRESH_HELD_OUT_BACKGROUNDS,
-                   "held-out-3": HELD_OUT_3_BACKGROUNDS}[part]
+                   "held-out-3": HELD_OUT_3_BACKGROUNDS,
+                   "held-out-4": HELD_OUT_4_BACKGROUNDS}[part]
     for index, background in enumerate(backgrounds):
         if only is not None and background.name != only:
             continue
