@@ -328,26 +328,42 @@ OPENCV_DOC_PHOTOS = {
 }
 
 
-def _opencv_doc_photo(name: str) -> Path:
-    """The file of one round 3 photo: the installed opencv-doc package's, else the
-    benchmark's own copy, unpacked once from the package (`_unpack_debian_package`)."""
-    relative, digest = OPENCV_DOC_PHOTOS[name]
-    path = OPENCV_DOC_EXAMPLES / relative
+@dataclass(frozen=True)
+class DebianPhotos:
+    """Photos one Debian package ships: where it installs them, the benchmark's own
+    copy, each photo's (path under `installed`, SHA-256), and what to do without apt."""
+
+    package: str
+    version: str
+    installed: Path
+    cache: Path
+    photos: dict[str, tuple[str, str]]
+    held_out_round: str
+    instead: str
+
+
+def _debian_photo(source: DebianPhotos, name: str) -> Path:
+    """The file of one photo of `source`: the installed package's, else the benchmark's
+    own copy, unpacked once from the package (`_unpack_debian_package`); checked by its
+    SHA-256 so a different copy can't silently move the drawn masks off their objects."""
+    relative, digest = source.photos[name]
+    path = source.installed / relative
     if not path.is_file():
-        path = OPENCV_DOC_CACHE / relative
+        path = source.cache / relative
         if not path.is_file():
-            _unpack_debian_package(
-                "opencv-doc", OPENCV_DOC_EXAMPLES, OPENCV_DOC_CACHE,
-                [relative for relative, _ in OPENCV_DOC_PHOTOS.values()], "round 3",
-                f"install opencv-doc (they go to {OPENCV_DOC_EXAMPLES}), or copy its "
-                f"examples/data/ and examples/alphamat/input_images/plant.jpg into "
-                f"{OPENCV_DOC_CACHE}")
+            _unpack_debian_package(source)
     if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-        raise RuntimeError(f"{path} is not the photo the held-out round 3 masks were drawn "
-                           "on (its SHA-256 differs): remove it, or install opencv-doc "
-                           "4.6.0, whose copy it is")
+        raise RuntimeError(
+            f"{path} is not the photo the held-out {source.held_out_round} masks were drawn "
+            f"on (its SHA-256 differs): remove it, or install {source.package} "
+            f"{source.version}, whose copy it is")
     return path
 
+
+OPENCV_DOC = DebianPhotos(
+    "opencv-doc", "4.6.0", OPENCV_DOC_EXAMPLES, OPENCV_DOC_CACHE, OPENCV_DOC_PHOTOS,
+    "round 3", f"install opencv-doc (they go to {OPENCV_DOC_EXAMPLES}), or copy its "
+    f"examples/data/ and examples/alphamat/input_images/plant.jpg into {OPENCV_DOC_CACHE}")
 
 # The round 4 photos: entries of the Ubuntu wallpaper contest as Debian's
 # lomiri-wallpapers-16.04 package ships them (under /usr/share/backgrounds), checked by
@@ -377,24 +393,18 @@ HELD_OUT_4_LONG_SIDE = 800
 """The round 4 photos' long side after scaling (LANCZOS): sizes like the other parts'."""
 
 
+LOMIRI_WALLPAPERS_SOURCE = DebianPhotos(
+    "lomiri-wallpapers-16.04", "20.04.0", LOMIRI_WALLPAPERS, LOMIRI_WALLPAPERS_CACHE,
+    LOMIRI_WALLPAPER_PHOTOS, "round 4",
+    f"install lomiri-wallpapers-16.04 (they go to {LOMIRI_WALLPAPERS}), or copy its "
+    f"{', '.join(r for r, _ in LOMIRI_WALLPAPER_PHOTOS.values())} into "
+    f"{LOMIRI_WALLPAPERS_CACHE}")
+
+
 def _lomiri_wallpaper_photo(name: str) -> np.ndarray:
     """One round 4 photo, scaled to `HELD_OUT_4_LONG_SIDE`: from the installed
     lomiri-wallpapers-16.04 package, else the benchmark's copy unpacked once from it."""
-    relative, digest = LOMIRI_WALLPAPER_PHOTOS[name]
-    path = LOMIRI_WALLPAPERS / relative
-    if not path.is_file():
-        path = LOMIRI_WALLPAPERS_CACHE / relative
-        if not path.is_file():
-            _unpack_debian_package(
-                "lomiri-wallpapers-16.04", LOMIRI_WALLPAPERS, LOMIRI_WALLPAPERS_CACHE,
-                [relative for relative, _ in LOMIRI_WALLPAPER_PHOTOS.values()], "round 4",
-                f"install lomiri-wallpapers-16.04 (they go to {LOMIRI_WALLPAPERS}), or copy "
-                f"its {', '.join(r for r, _ in LOMIRI_WALLPAPER_PHOTOS.values())} into "
-                f"{LOMIRI_WALLPAPERS_CACHE}")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-        raise RuntimeError(f"{path} is not the photo the held-out round 4 masks were drawn "
-                           "on (its SHA-256 differs): remove it, or install "
-                           "lomiri-wallpapers-16.04 20.04.0, whose copy it is")
+    path = _debian_photo(LOMIRI_WALLPAPERS_SOURCE, name)
     with Image.open(path) as file:
         picture = file.convert("RGB")
     scale = HELD_OUT_4_LONG_SIDE / max(picture.size)
@@ -402,15 +412,14 @@ def _lomiri_wallpaper_photo(name: str) -> np.ndarray:
     return np.asarray(picture.resize(size, Image.Resampling.LANCZOS))
 
 
-def _unpack_debian_package(package: str, installed: Path, cache: Path, relatives: list[str],
-                           held_out_round: str, instead: str) -> None:
-    """Copy the files `relatives` (paths under `installed`, where the package puts them)
-    out of Debian's `package` into `cache`: ``apt-get download`` (no root needed) and
-    ``dpkg-deb -x`` in a temporary folder. `instead` says what to do without apt."""
+def _unpack_debian_package(source: DebianPhotos) -> None:
+    """Copy `source`'s photos out of its Debian package into its cache: ``apt-get
+    download`` (no root needed) and ``dpkg-deb -x`` in a temporary folder."""
+    package, cache = source.package, source.cache
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
         raise RuntimeError(
-            f"The held-out {held_out_round} photos come from Debian's {package} package, "
-            f"and apt-get/dpkg-deb are missing here: {instead}")
+            f"The held-out {source.held_out_round} photos come from Debian's {package} "
+            f"package, and apt-get/dpkg-deb are missing here: {source.instead}")
     cache.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache.parent) as temp:
         fetched = subprocess.run(["apt-get", "download", package], cwd=temp,
@@ -418,16 +427,17 @@ def _unpack_debian_package(package: str, installed: Path, cache: Path, relatives
         debs = sorted(Path(temp).glob(f"{package}_*.deb"))
         if fetched.returncode != 0 or not debs:
             raise RuntimeError(
-                f"Could not fetch the {package} package for the held-out {held_out_round} "
+                f"Could not fetch the {package} package for the held-out "
+                f"{source.held_out_round} "
                 f"photos (apt-get download said: {fetched.stderr.strip()[-300:]}): run "
                 f"`apt-get update` first, or install {package}")
         unpacked = Path(temp) / "unpacked"
         subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], check=True)
-        source = unpacked / installed.relative_to("/")
-        for relative in relatives:
+        shipped = unpacked / source.installed.relative_to("/")
+        for relative, _ in source.photos.values():
             target = cache / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / relative, target)
+            shutil.copyfile(shipped / relative, target)
 
 
 def photo(name: str) -> np.ndarray:
@@ -437,7 +447,7 @@ def photo(name: str) -> np.ndarray:
     if name in FRESH_HELD_OUT_PHOTOS:
         picture = _fresh_photo(name)
     elif name in HELD_OUT_3_PHOTOS:
-        with Image.open(_opencv_doc_photo(name)) as file:
+        with Image.open(_debian_photo(OPENCV_DOC, name)) as file:
             picture = np.asarray(file.convert("RGB"))
     elif name in HELD_OUT_4_PHOTOS:
         picture = _lomiri_wallpaper_photo(name)
