@@ -23,11 +23,13 @@ sample photos: from /usr/share/doc/opencv-doc/examples when Debian's opencv-doc 
 installed, else fetched once by ``apt-get download opencv-doc`` into
 ~/.cache/comfyui-object-removal-bench/opencv-doc), round 4's (``held-out-4``, photos
 of the Ubuntu wallpaper contest from Debian's lomiri-wallpapers-16.04, found or fetched
-the same way), drawn before round 4 tuned anything, and round 5's (``held-out-5``,
+the same way), drawn before round 4 tuned anything, round 5's (``held-out-5``,
 photos of KDE Plasma's wallpapers from Debian's plasma-workspace-wallpapers, found in
-/usr/share/wallpapers or fetched the same way), drawn before round 5 tuned anything;
-neither measured yet. The split is recorded in those modules. The README quotes the
-round-3 held-out figures.
+/usr/share/wallpapers or fetched the same way), drawn before round 5 tuned anything,
+and round 6's (``held-out-6``, the MATE desktop's nature photos from Debian's
+mate-backgrounds, found in /usr/share/backgrounds/mate or fetched the same way), drawn
+before round 6 tuned anything; none of the three measured yet. The split is recorded
+in those modules. The README quotes the round-3 held-out figures.
 
 Every backend runs in its own process (its peak memory is its own) on the same cases,
 side by side with plain ``pypatchmatch`` at its defaults (the whole picture, patch

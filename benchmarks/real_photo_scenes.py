@@ -29,8 +29,10 @@ part (round 2, see benchmarks/real_object_scenes.py), were laid out the same way
 before round 2 tuned anything, `HELD_OUT_3_BACKGROUNDS` (round 3, OpenCV's sample
 photos) before round 3 did, `HELD_OUT_4_BACKGROUNDS` (round 4, photos of the Ubuntu
 wallpaper contest from Debian's lomiri-wallpapers-16.04, CC-BY-4.0 and CC-BY-SA-4.0)
-before round 4 did, and `HELD_OUT_5_BACKGROUNDS` (round 5, photos of KDE Plasma's
-wallpapers from Debian's plasma-workspace-wallpapers, GPL-2+) before round 5 did.
+before round 4 did, `HELD_OUT_5_BACKGROUNDS` (round 5, photos of KDE Plasma's
+wallpapers from Debian's plasma-workspace-wallpapers, GPL-2+) before round 5 did, and
+`HELD_OUT_6_BACKGROUNDS` (round 6, MATE's nature photos from Debian's mate-backgrounds,
+GPL-2+) before round 6 did.
 Backgrounds without a face or object to paste beside skip the ``beside`` place.
 """
 
@@ -127,6 +129,19 @@ HELD_OUT_5_BACKGROUNDS = (
     Background("summer_1am", (303, 349, 550, 800), "left", (150, 400), (330, 250)),
 )
 
+# Round 6 (MATE's nature photos, see benchmarks/real_object_scenes.py): decided before
+# round 6 tuned anything, its places chosen on the photos alone.
+HELD_OUT_6_BACKGROUNDS = (
+    Background("lady_bird", (216, 306, 514, 606), "left", (70, 330), (232, 440)),
+    Background("aqua", (192, 420, 424, 690), "left", (330, 220), (205, 150)),
+    Background("garden", (95, 290, 440, 680), "left", (430, 330), (226, 360)),
+    Background("two_wings", (150, 330, 500, 765), "left", (380, 170), (330, 585)),
+    Background("yellow_flower", (306, 500, 576, 800), "left", (150, 100), (252, 300)),
+    Background("storm", (360, 420, 600, 800), "left", (150, 400), (330, 600)),
+    Background("dune", (112, 280, 588, 770), "left", (420, 250), (155, 540)),
+    Background("rain_drops", (246, 290, 212, 260), "right", (400, 150), (300, 570)),
+)
+
 # (photo, box of the object in it): cut out as the ellipse inscribed in the box.
 OBJECTS = (
     ("coffee", (10, 300, 165, 415)),
@@ -214,7 +229,8 @@ def build_cases(scale: float = 1.0, only: str | None = None, part: str = "develo
                    "fresh-held-out": FRESH_HELD_OUT_BACKGROUNDS,
                    "held-out-3": HELD_OUT_3_BACKGROUNDS,
                    "held-out-4": HELD_OUT_4_BACKGROUNDS,
-                   "held-out-5": HELD_OUT_5_BACKGROUNDS}[part]
+                   "held-out-5": HELD_OUT_5_BACKGROUNDS,
+                   "held-out-6": HELD_OUT_6_BACKGROUNDS}[part]
     for index, background in enumerate(backgrounds):
         if only is not None and background.name != only:
             continue

@@ -20,15 +20,17 @@ PHOTOS_OF_PART = {
     "development": scenes.DEVELOPMENT_PHOTOS, "held-out": scenes.HELD_OUT_PHOTOS,
     "fresh-held-out": scenes.FRESH_HELD_OUT_PHOTOS, "held-out-3": scenes.HELD_OUT_3_PHOTOS,
     "held-out-4": scenes.HELD_OUT_4_PHOTOS, "held-out-5": scenes.HELD_OUT_5_PHOTOS,
+    "held-out-6": scenes.HELD_OUT_6_PHOTOS,
 }
 BACKGROUNDS_OF_PART = {
     "held-out-3": pasted.HELD_OUT_3_BACKGROUNDS, "held-out-4": pasted.HELD_OUT_4_BACKGROUNDS,
-    "held-out-5": pasted.HELD_OUT_5_BACKGROUNDS,
+    "held-out-5": pasted.HELD_OUT_5_BACKGROUNDS, "held-out-6": pasted.HELD_OUT_6_BACKGROUNDS,
 }
 # The rounds whose photos come from a Debian package, scaled: (source, long side).
 DEBIAN_ROUNDS = {
     "held-out-4": (scenes.LOMIRI_WALLPAPERS_SOURCE, scenes.HELD_OUT_4_LONG_SIDE),
     "held-out-5": (scenes.PLASMA_WALLPAPERS_SOURCE, scenes.HELD_OUT_5_LONG_SIDE),
+    "held-out-6": (scenes.MATE_BACKGROUNDS_SOURCE, scenes.HELD_OUT_6_LONG_SIDE),
 }
 
 
@@ -48,7 +50,7 @@ def test_every_case_is_on_a_photo_of_a_declared_part() -> None:
     assert {case.photo for case in scenes.CASES} <= declared
 
 
-@pytest.mark.parametrize("part", ["held-out-4", "held-out-5"])
+@pytest.mark.parametrize("part", list(DEBIAN_ROUNDS))
 def test_a_debian_round_has_20_removals_and_a_background_on_each_of_its_8_photos(
         part: str) -> None:
     photos = PHOTOS_OF_PART[part]
@@ -68,7 +70,7 @@ def _available(part: str) -> bool:
                for relative, _ in source.photos.values())
 
 
-@pytest.mark.parametrize("part", ["held-out-4", "held-out-5"])
+@pytest.mark.parametrize("part", list(DEBIAN_ROUNDS))
 def test_a_debian_rounds_masks_lie_inside_their_scaled_photos(part: str) -> None:
     if not _available(part):
         pytest.skip(f"the {part} photos are not installed or cached here")
@@ -85,7 +87,7 @@ def test_a_debian_rounds_masks_lie_inside_their_scaled_photos(part: str) -> None
             assert 0.001 < mask.mean() < 0.4, case.label
 
 
-@pytest.mark.parametrize("part", ["held-out-4", "held-out-5"])
+@pytest.mark.parametrize("part", list(DEBIAN_ROUNDS))
 def test_a_debian_rounds_pasted_holes_fit_and_miss_their_protected_boxes(part: str) -> None:
     if not _available(part):
         pytest.skip(f"the {part} photos are not installed or cached here")
