@@ -19,9 +19,10 @@ from PIL import Image, ImageDraw
 PANEL = 300
 COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
            ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"))
-# Real objects, good and bad, all from the round-3 held-out part.
-README_CASES = ("home_birds-in-the-sky", "building_no-entry-sign",
-                "fruits_lime-among-the-fruits", "leuvenA_stone-pillar")
+# Real objects, good and bad, all from the held-out rounds 4 and 5 (run both parts
+# with the same --pictures folder).
+README_CASES = ("aitzgorri_fir-tree", "kite_cloud-at-the-left-edge",
+                "life_tree-trunk-on-the-right", "colorful_cups_four-blue-cups-at-the-lower-left")
 
 
 def strip(folder: Path, panel_width: int = PANEL) -> Image.Image:

@@ -85,6 +85,11 @@ REGULAR = 0.8
 # larger scale, edges not borders): 1.0 on the test stripes, at most 0.56 around the
 # development photos' objects (a rocket's lattice towers)
 PATTERN = 0.6
+# A thin hole (twice its radius over its thickness above 1.5: a tree trunk 2.5, a
+# branch or a cable 3.5-4) gets (thinness - THIN_FROM) times WORK_PIXELS, at most
+# MAX_THIN_FACTOR times: at 70,000 px a trunk's fill came back as a blurred band.
+THIN_FROM = 0.5
+MAX_THIN_FACTOR = 3.0
 
 
 @functools.cache
@@ -262,15 +267,29 @@ def _regular_share(rgb: np.ndarray, hole: np.ndarray) -> float:
                          0.0, 1.0))
 
 
+def work_pixels(hole: np.ndarray) -> int:
+    """pypatchmatch's working size for this crop: `WORK_PIXELS`, more for a thin hole
+    (a tree trunk, a cable, a branch). Scaled down, a thin hole is only a few pixels
+    wide, and its fill, scaled back up, is a blurred band; its area is small, so the
+    extra pixels cost little."""
+    from scipy import ndimage
+
+    thickness = 2 * float(ndimage.distance_transform_edt(np.pad(hole, 1)).max())
+    if thickness <= 0:
+        return WORK_PIXELS
+    thinness = 2 * hole_radius(hole) / thickness  # about 1 for a disc, 2.5 for a trunk
+    return int(WORK_PIXELS * np.clip(thinness - THIN_FROM, 1.0, MAX_THIN_FACTOR))
+
+
 def _fill_crop_native(rgb: np.ndarray, hole: np.ndarray, seed: int,
                       cancelled: Callable[[], bool]) -> np.ndarray:
-    """Fill one crop with pypatchmatch (at a reduced scale above `WORK_PIXELS`), from
+    """Fill one crop with pypatchmatch (at a reduced scale above `work_pixels`), from
     the surfaces that border the hole, along the structure layer. The more regular the
     texture around the hole (`_regular_share`), the weaker the guide and the more of
     the copied texture is kept; a clear pattern (`PATTERN`) is filled with larger
     patches at a larger scale, from anywhere near: its edges are its texture, not
     borders between surfaces."""
-    small_rgb, small_hole, scale = _at_most(rgb, hole, WORK_PIXELS)
+    small_rgb, small_hole, scale = _at_most(rgb, hole, work_pixels(hole))
     unit_of_work(cancelled)
     regular = _regular_share(small_rgb, small_hole)
     pattern = regular >= PATTERN
