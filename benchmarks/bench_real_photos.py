@@ -29,10 +29,12 @@ measures it tuned anything:
   lomiri-wallpapers-16.04, found or fetched the same way) and round 5's
   (``held-out-5``, photos of KDE Plasma's wallpapers from Debian's
   plasma-workspace-wallpapers, found in /usr/share/wallpapers or fetched the same
-  way): measured once, after round 4's last change to the fill; the README quotes them;
+  way): measured once, then looked at to make the fill's last change, so no longer
+  unseen either;
 - round 6's (``held-out-6``, the MATE desktop's nature photos from Debian's
   mate-backgrounds, found in /usr/share/backgrounds/mate or fetched the same way):
-  drawn for the next round, not measured yet.
+  measured once, after that change; the README quotes it. The next round that tunes
+  needs a new part.
 
 The split is recorded in those modules. Tune with ``--part development`` only: the
 default ``all`` runs the held-out parts too.

@@ -19,10 +19,9 @@ from PIL import Image, ImageDraw
 PANEL = 300
 COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
            ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"))
-# Real objects, good and bad, all from the held-out rounds 4 and 5 (run both parts
-# with the same --pictures folder).
-README_CASES = ("aitzgorri_fir-tree", "kite_cloud-at-the-left-edge",
-                "life_tree-trunk-on-the-right", "colorful_cups_four-blue-cups-at-the-lower-left")
+# Real objects, good and bad, all from the round-6 held-out part.
+README_CASES = ("two_wings_both-dandelion-seeds", "rain_drops_drop-on-the-leaf",
+                "lady_bird_ladybird-on-the-grass-stem", "yellow_flower_long-petal-at-the-left")
 
 
 def strip(folder: Path, panel_width: int = PANEL) -> Image.Image:

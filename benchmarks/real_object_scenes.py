@@ -52,7 +52,7 @@ HELD_OUT_4_PHOTOS = ("friends", "wine", "sunset", "picosdeeuropa", "life", "aitz
 # Decided before round 5 tuned anything; only measured, once, at the end.
 HELD_OUT_5_PHOTOS = ("evening_glow", "kite", "forest_path", "colorful_cups", "cold_ripple",
                      "fallen_leaf", "one_stands_out", "summer_1am")
-# Decided before round 6 tuned anything; only measured, once, at the end.
+# Drawn before the fill's last change (thin holes) was made; measured once, after it.
 HELD_OUT_6_PHOTOS = ("lady_bird", "aqua", "garden", "two_wings", "yellow_flower", "storm",
                      "dune", "rain_drops")
 PARTS = ("development", "held-out", "fresh-held-out", "held-out-3", "held-out-4",

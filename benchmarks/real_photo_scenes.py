@@ -129,8 +129,8 @@ HELD_OUT_5_BACKGROUNDS = (
     Background("summer_1am", (303, 349, 550, 800), "left", (150, 400), (330, 250)),
 )
 
-# Round 6 (MATE's nature photos, see benchmarks/real_object_scenes.py): decided before
-# round 6 tuned anything, its places chosen on the photos alone.
+# Round 6 (MATE's nature photos, see benchmarks/real_object_scenes.py): drawn before
+# the fill's last change (thin holes), its places chosen on the photos alone.
 HELD_OUT_6_BACKGROUNDS = (
     Background("lady_bird", (216, 306, 514, 606), "left", (70, 330), (232, 440)),
     Background("aqua", (192, 420, 424, 690), "left", (330, 220), (205, 150)),

@@ -112,6 +112,8 @@ def test_a_thin_hole_gets_a_larger_working_size():
 def test_a_thin_hole_keeps_the_grain_of_its_surroundings(monkeypatch):
     """Filled at a reduced scale, a thin band in fine grain comes back as a blurred
     stripe; at the larger working size a thin hole gets, more of the grain stays."""
+    if load_native() is None:
+        pytest.skip("the working size is pypatchmatch's; the numpy PatchMatch has its own")
     rng = np.random.default_rng(0)
     grain = rng.normal(0, 1, (300, 300)).astype(np.float32)
     grain = grain[:-1, :-1] + grain[1:, :-1] + grain[:-1, 1:] + grain[1:, 1:]  # 2 px grain

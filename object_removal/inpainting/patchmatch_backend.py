@@ -86,7 +86,7 @@ REGULAR = 0.8
 # development photos' objects (a rocket's lattice towers)
 PATTERN = 0.6
 # A thin hole (twice its radius over its thickness above 1.5: a tree trunk 2.5, a
-# branch or a cable 3.5-4) gets (thinness - THIN_FROM) times WORK_PIXELS, at most
+# branch or a cable 3.4-3.8) gets (thinness - THIN_FROM) times WORK_PIXELS, at most
 # MAX_THIN_FACTOR times: at 70,000 px a trunk's fill came back as a blurred band.
 THIN_FROM = 0.5
 MAX_THIN_FACTOR = 3.0
