@@ -19,9 +19,9 @@ from PIL import Image, ImageDraw
 PANEL = 300
 COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
            ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"))
-# Real objects, good and bad, all from the round-3 held-out part.
-README_CASES = ("home_birds-in-the-sky", "building_no-entry-sign",
-                "fruits_lime-among-the-fruits", "leuvenA_stone-pillar")
+# Real objects, good and bad, all from the round-6 held-out part.
+README_CASES = ("two_wings_both-dandelion-seeds", "rain_drops_drop-on-the-leaf",
+                "lady_bird_ladybird-on-the-grass-stem", "yellow_flower_long-petal-at-the-left")
 
 
 def strip(folder: Path, panel_width: int = PANEL) -> Image.Image:

@@ -351,3 +351,23 @@ def test_low_frequency_matching_removes_a_colour_cast_but_keeps_texture():
     assert np.array_equal(fixed[~hole], clean[~hole])
     assert psnr(fixed, clean, hole) > psnr(np.clip(cast, 0, 255).astype(np.uint8), clean,
                                            hole) + 6
+
+
+def test_the_photo_fill_moves_its_shading_only_part_of_the_way():
+    """Across a large hole the smooth interpolation blends whatever borders it (here a
+    bright block on one side of a dark sky) into a lighter disc: the PatchMatch path
+    moves the fill's shading only SHADING_SHARE of the way towards it."""
+    share = patchmatch_backend.SHADING_SHARE
+    assert 0 < share < 1
+    sky = np.full((240, 240, 3), 40, np.uint8)
+    hole = disc((240, 240), 120, 120, 80)
+    picture = sky.copy()
+    picture[90:150, :44] = 250  # the bright neighbour, touching the hole's ring
+    fill = np.where(hole[..., None], sky, picture)  # the right fill: more dark sky
+    full = patchmatch_backend.match_low_frequencies(fill, picture, hole)
+    part = patchmatch_backend.match_low_frequencies(fill, picture, hole, 1.0, share)
+    lift_full = full[hole].astype(float).mean() - 40
+    lift_part = part[hole].astype(float).mean() - 40
+    assert lift_full > 10  # the interpolation's disc is there to avoid
+    assert abs(lift_part - share * lift_full) < 1.5
+    assert np.array_equal(part[~hole], picture[~hole])
