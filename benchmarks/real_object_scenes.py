@@ -516,12 +516,19 @@ HELD_OUT_4_LONG_SIDE = 800
 """The round 4 photos' long side after scaling (LANCZOS): sizes like the other parts'."""
 
 
-LOMIRI_WALLPAPERS_SOURCE = DebianPhotos(
+def _copied_photos_source(package: str, version: str, installed: Path, cache: Path,
+                          photos: dict[str, tuple[str, str]], held_out_round: str
+                          ) -> DebianPhotos:
+    """A package's photos whose fix without apt is to copy those files into `cache`."""
+    files = ", ".join(path for path, _ in photos.values())
+    return DebianPhotos(package, version, installed, cache, photos, held_out_round,
+                        f"install {package} (they go to {installed}), or copy its "
+                        f"{files} into {cache}")
+
+
+LOMIRI_WALLPAPERS_SOURCE = _copied_photos_source(
     "lomiri-wallpapers-16.04", "20.04.0", LOMIRI_WALLPAPERS, LOMIRI_WALLPAPERS_CACHE,
-    LOMIRI_WALLPAPER_PHOTOS, "round 4",
-    f"install lomiri-wallpapers-16.04 (they go to {LOMIRI_WALLPAPERS}), or copy its "
-    f"{', '.join(r for r, _ in LOMIRI_WALLPAPER_PHOTOS.values())} into "
-    f"{LOMIRI_WALLPAPERS_CACHE}")
+    LOMIRI_WALLPAPER_PHOTOS, "round 4")
 
 
 # The round 5 photos: KDE Plasma's photographic wallpapers as Debian's
@@ -552,12 +559,9 @@ PLASMA_WALLPAPER_PHOTOS = {
 HELD_OUT_5_LONG_SIDE = 800
 """The round 5 photos' long side after scaling (LANCZOS), as round 4's."""
 
-PLASMA_WALLPAPERS_SOURCE = DebianPhotos(
+PLASMA_WALLPAPERS_SOURCE = _copied_photos_source(
     "plasma-workspace-wallpapers", "5.27.5", PLASMA_WALLPAPERS, PLASMA_WALLPAPERS_CACHE,
-    PLASMA_WALLPAPER_PHOTOS, "round 5",
-    f"install plasma-workspace-wallpapers (they go to {PLASMA_WALLPAPERS}), or copy its "
-    f"{', '.join(r for r, _ in PLASMA_WALLPAPER_PHOTOS.values())} into "
-    f"{PLASMA_WALLPAPERS_CACHE}")
+    PLASMA_WALLPAPER_PHOTOS, "round 5")
 
 
 # The round 6 photos: the nature photographs of the MATE desktop's backgrounds as
@@ -587,12 +591,9 @@ MATE_NATURE_PHOTOS = {
 HELD_OUT_6_LONG_SIDE = 800
 """The round 6 photos' long side after scaling (LANCZOS), as round 4's."""
 
-MATE_BACKGROUNDS_SOURCE = DebianPhotos(
+MATE_BACKGROUNDS_SOURCE = _copied_photos_source(
     "mate-backgrounds", "1.26.0", MATE_BACKGROUNDS, MATE_BACKGROUNDS_CACHE,
-    MATE_NATURE_PHOTOS, "round 6",
-    f"install mate-backgrounds (they go to {MATE_BACKGROUNDS}), or copy its "
-    f"{', '.join(r for r, _ in MATE_NATURE_PHOTOS.values())} into "
-    f"{MATE_BACKGROUNDS_CACHE}")
+    MATE_NATURE_PHOTOS, "round 6")
 
 
 def _scaled_debian_photo(source: DebianPhotos, name: str, long_side: int) -> np.ndarray:
