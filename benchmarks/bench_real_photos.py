@@ -72,6 +72,8 @@ import real_object_scenes  # noqa: E402
 from fill_measures import FOREIGN_SHARE, foreign_share  # noqa: E402
 from real_photo_scenes import Case, build_cases  # noqa: E402
 
+from object_removal.inpainting.difficulty import likely_poor  # noqa: E402
+
 COPY_RMS = 14.0
 COPY_SHARE = 0.10
 PATCH = 12
@@ -255,6 +257,8 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, object]:
             _check_outside(name, result, image, hole)
             if not speed_only:
                 row["foreign"] = foreign_share(result, hole)
+                # What the status line would say of an exemplar fill, with no model on disk.
+                row["advice"] = likely_poor(image, hole)
                 _save_picture(args.pictures, name, real.label, image, hole, result)
             rows.append(row)
     megapixel, megapixel_cpu = [], []
@@ -365,7 +369,7 @@ def _real_table(reports: list[dict[str, object]], part: str) -> None:
         if not printed:
             labels = [r["case"] for r in rows]
             print(f"\nREAL objects, {TITLES[part]} part: share of the fill that is foreign (>= "
-                  f"{FOREIGN_SHARE:.0%}: foreign content, marked *)")
+                  f"{FOREIGN_SHARE:.0%}: foreign content, marked *; last: the offline advice)")
             print(f"{'case':<40} " + " ".join(f"{rep['backend'][:12]:>12}" for rep in reports
                                                if _rows(rep, 'real', part)
                                                and not rep.get('speed_only')))
@@ -379,9 +383,12 @@ def _real_table(reports: list[dict[str, object]], part: str) -> None:
         seconds = statistics.median(r["time"] for r in rows)
         counts.append(f"{flagged:>5}/{len(rows):<2} {seconds:4.1f}s")
     if printed:
+        advice = {r["case"]: r.get("advice") or "" for r in rows}
         for label, cells in table.items():
-            print(f"{label:<40} " + " ".join(cells))
+            print(f"{label:<40} " + " ".join(cells) + f"  {advice.get(label, '')}")
         print(f"{'foreign / cases, median s':<40} " + " ".join(f"{c:>12}" for c in counts))
+        print(f"'likely poor' advice (last column): {sum(bool(a) for a in advice.values())} of "
+              f"{len(advice)} removals")
 
 
 def _speed_table(reports: list[dict[str, object]]) -> None:
