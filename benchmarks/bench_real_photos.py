@@ -36,8 +36,9 @@ measures it tuned anything:
   measured once, after that change; the README quotes it;
 - round 7's (``held-out-7``, the photos of the jigsaw games Palapeli and Jigzo from
   Debian's palapeli-data and jigzo-data, found in /usr/share/palapeli/collection and
-  /usr/share/games/jigzo/puzzles or fetched the same way): drawn before round 7 tuned
-  anything; not measured yet (no fill has been run on it).
+  /usr/share/games/jigzo/puzzles or fetched the same way): drawn after that change,
+  measured once with the same fill; the README quotes it too. The offline advice's
+  last rule was chosen on rounds 3-6, so for it round 7 is the only held-out part.
 
 The split is recorded in those modules. Tune with ``--part development`` only: the
 default ``all`` runs the held-out parts too.
@@ -368,9 +369,10 @@ def _real_table(reports: list[dict[str, object]], part: str) -> None:
             continue
         if not printed:
             labels = [r["case"] for r in rows]
+            width = max(40, *(len(label) for label in labels))
             print(f"\nREAL objects, {TITLES[part]} part: share of the fill that is foreign (>= "
                   f"{FOREIGN_SHARE:.0%}: foreign content, marked *; last: the offline advice)")
-            print(f"{'case':<40} " + " ".join(f"{rep['backend'][:12]:>12}" for rep in reports
+            print(f"{'case':<{width}} " + " ".join(f"{rep['backend'][:12]:>12}" for rep in reports
                                                if _rows(rep, 'real', part)
                                                and not rep.get('speed_only')))
             table: dict[str, list[str]] = {label: [] for label in labels}
@@ -385,8 +387,8 @@ def _real_table(reports: list[dict[str, object]], part: str) -> None:
     if printed:
         advice = {r["case"]: r.get("advice") or "" for r in rows}
         for label, cells in table.items():
-            print(f"{label:<40} " + " ".join(cells) + f"  {advice.get(label, '')}")
-        print(f"{'foreign / cases, median s':<40} " + " ".join(f"{c:>12}" for c in counts))
+            print(f"{label:<{width}} " + " ".join(cells) + f"  {advice.get(label, '')}")
+        print(f"{'foreign / cases, median s':<{width}} " + " ".join(f"{c:>12}" for c in counts))
         print(f"'likely poor' advice (last column): {sum(bool(a) for a in advice.values())} of "
               f"{len(advice)} removals")
 
