@@ -33,8 +33,12 @@ measures it tuned anything:
   unseen either;
 - round 6's (``held-out-6``, the MATE desktop's nature photos from Debian's
   mate-backgrounds, found in /usr/share/backgrounds/mate or fetched the same way):
-  measured once, after that change; the README quotes it. The next round that tunes
-  needs a new part.
+  measured once, after that change; the README quotes it;
+- round 7's (``held-out-7``, the photos of the jigsaw games Palapeli and Jigzo from
+  Debian's palapeli-data and jigzo-data, found in /usr/share/palapeli/collection and
+  /usr/share/games/jigzo/puzzles or fetched the same way): drawn after that change,
+  measured once with the same fill; the README quotes it too. The offline advice's
+  last rule was chosen on rounds 3-6, so for it round 7 is the only held-out part.
 
 The split is recorded in those modules. Tune with ``--part development`` only: the
 default ``all`` runs the held-out parts too.
@@ -68,6 +72,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import real_object_scenes  # noqa: E402
 from fill_measures import FOREIGN_SHARE, foreign_share  # noqa: E402
 from real_photo_scenes import Case, build_cases  # noqa: E402
+
+from object_removal.inpainting.difficulty import likely_poor  # noqa: E402
 
 COPY_RMS = 14.0
 COPY_SHARE = 0.10
@@ -252,6 +258,8 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, object]:
             _check_outside(name, result, image, hole)
             if not speed_only:
                 row["foreign"] = foreign_share(result, hole)
+                # What the status line would say of an exemplar fill, with no model on disk.
+                row["advice"] = likely_poor(image, hole)
                 _save_picture(args.pictures, name, real.label, image, hole, result)
             rows.append(row)
     megapixel, megapixel_cpu = [], []
@@ -361,9 +369,10 @@ def _real_table(reports: list[dict[str, object]], part: str) -> None:
             continue
         if not printed:
             labels = [r["case"] for r in rows]
+            width = max(40, *(len(label) for label in labels))
             print(f"\nREAL objects, {TITLES[part]} part: share of the fill that is foreign (>= "
-                  f"{FOREIGN_SHARE:.0%}: foreign content, marked *)")
-            print(f"{'case':<40} " + " ".join(f"{rep['backend'][:12]:>12}" for rep in reports
+                  f"{FOREIGN_SHARE:.0%}: foreign content, marked *; last: the offline advice)")
+            print(f"{'case':<{width}} " + " ".join(f"{rep['backend'][:12]:>12}" for rep in reports
                                                if _rows(rep, 'real', part)
                                                and not rep.get('speed_only')))
             table: dict[str, list[str]] = {label: [] for label in labels}
@@ -376,9 +385,12 @@ def _real_table(reports: list[dict[str, object]], part: str) -> None:
         seconds = statistics.median(r["time"] for r in rows)
         counts.append(f"{flagged:>5}/{len(rows):<2} {seconds:4.1f}s")
     if printed:
+        advice = {r["case"]: r.get("advice") or "" for r in rows}
         for label, cells in table.items():
-            print(f"{label:<40} " + " ".join(cells))
-        print(f"{'foreign / cases, median s':<40} " + " ".join(f"{c:>12}" for c in counts))
+            print(f"{label:<{width}} " + " ".join(cells) + f"  {advice.get(label, '')}")
+        print(f"{'foreign / cases, median s':<{width}} " + " ".join(f"{c:>12}" for c in counts))
+        print(f"'likely poor' advice (last column): {sum(bool(a) for a in advice.values())} of "
+              f"{len(advice)} removals")
 
 
 def _speed_table(reports: list[dict[str, object]]) -> None:

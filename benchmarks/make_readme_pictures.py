@@ -19,9 +19,10 @@ from PIL import Image, ImageDraw
 PANEL = 300
 COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
            ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"))
-# Real objects, good and bad, all from the round-6 held-out part.
+# Real objects, good and bad, from the round-6 and round-7 held-out parts.
 README_CASES = ("two_wings_both-dandelion-seeds", "rain_drops_drop-on-the-leaf",
-                "lady_bird_ladybird-on-the-grass-stem", "yellow_flower_long-petal-at-the-left")
+                "lady_bird_ladybird-on-the-grass-stem", "yellow_flower_long-petal-at-the-left",
+                "helicopter_helicopter", "bike_basket-with-a-doll-in-it")
 
 
 def strip(folder: Path, panel_width: int = PANEL) -> Image.Image:

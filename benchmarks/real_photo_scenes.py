@@ -30,9 +30,11 @@ before round 2 tuned anything, `HELD_OUT_3_BACKGROUNDS` (round 3, OpenCV's sampl
 photos) before round 3 did, `HELD_OUT_4_BACKGROUNDS` (round 4, photos of the Ubuntu
 wallpaper contest from Debian's lomiri-wallpapers-16.04, CC-BY-4.0 and CC-BY-SA-4.0)
 before round 4 did, `HELD_OUT_5_BACKGROUNDS` (round 5, photos of KDE Plasma's
-wallpapers from Debian's plasma-workspace-wallpapers, GPL-2+) before round 5 did, and
+wallpapers from Debian's plasma-workspace-wallpapers, GPL-2+) before round 5 did,
 `HELD_OUT_6_BACKGROUNDS` (round 6, MATE's nature photos from Debian's mate-backgrounds,
-GPL-2+) before round 6 did.
+GPL-2+) before round 6 did, and `HELD_OUT_7_BACKGROUNDS` (round 7, the photos of the
+jigsaw games Palapeli and Jigzo from Debian's palapeli-data and jigzo-data, GPL-2+)
+before round 7 did.
 Backgrounds without a face or object to paste beside skip the ``beside`` place.
 """
 
@@ -142,6 +144,19 @@ HELD_OUT_6_BACKGROUNDS = (
     Background("rain_drops", (246, 290, 212, 260), "right", (400, 150), (300, 570)),
 )
 
+# Round 7 (Palapeli's and Jigzo's puzzle photos, see benchmarks/real_object_scenes.py):
+# decided before round 7 tuned anything, its places chosen on the photos alone.
+HELD_OUT_7_BACKGROUNDS = (
+    Background("castle_maintenon", (130, 485, 555, 668), "left", (90, 430), (492, 300)),
+    Background("cincinnati_bridge", (395, 490, 526, 800), "left", (100, 650), (428, 470)),
+    Background("citrus_fruits", (155, 372, 115, 372), "right", (260, 625), (300, 370)),
+    Background("honey_bee", (132, 500, 52, 415), "right", (540, 90), (320, 640)),
+    Background("chameleon", (605, 800, 485, 645), "left", (420, 70), (560, 330)),
+    Background("bike", (160, 262, 356, 408), "left", (520, 390), (78, 430)),
+    Background("helicopter", (320, 376, 0, 225), "right", (300, 520), (372, 520)),
+    Background("steam_train", (96, 145, 402, 450), "left", (380, 440), (490, 150)),
+)
+
 # (photo, box of the object in it): cut out as the ellipse inscribed in the box.
 OBJECTS = (
     ("coffee", (10, 300, 165, 415)),
@@ -230,7 +245,8 @@ def build_cases(scale: float = 1.0, only: str | None = None, part: str = "develo
                    "held-out-3": HELD_OUT_3_BACKGROUNDS,
                    "held-out-4": HELD_OUT_4_BACKGROUNDS,
                    "held-out-5": HELD_OUT_5_BACKGROUNDS,
-                   "held-out-6": HELD_OUT_6_BACKGROUNDS}[part]
+                   "held-out-6": HELD_OUT_6_BACKGROUNDS,
+                   "held-out-7": HELD_OUT_7_BACKGROUNDS}[part]
     for index, background in enumerate(backgrounds):
         if only is not None and background.name != only:
             continue

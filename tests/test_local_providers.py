@@ -101,6 +101,21 @@ def test_a_large_hole_without_a_learned_model_says_which_choice_does_better():
     assert statuses[-1] == "local: done with PatchMatch, free"
 
 
+def test_a_hole_between_contrasting_surfaces_says_which_choice_does_better():
+    """The moon photo beside a darker copy of itself, a hole of 5 % across the two."""
+    data = pytest.importorskip("skimage.data")
+    grey = data.moon().astype(np.float32)
+    grey[:, 256:] *= 0.3
+    rgb = np.repeat(grey.astype(np.uint8)[..., None], 3, axis=2)
+    mask = disc_mask(512, 512, 256, 256, round((0.05 * 512 * 512 / np.pi) ** 0.5))
+    statuses: list[str] = []
+    options = MaskRemovalOptions(provider="local", inputs=MaskInputs(dilate_size=4, seed=1))
+    run(remove_by_mask(image_tensor(rgb), mask[None], options, RunContext(
+        on_status=statuses.append)))
+    assert statuses[-1] == (
+        f"local: done with PatchMatch; for a hole among contrasting surroundings, {ADVICE}, free")
+
+
 def test_with_a_learned_model_on_disk_nothing_is_suggested(migan_server, tmp_path):
     statuses: list[str] = []
     remove("local-migan", statuses)  # downloads it
