@@ -196,8 +196,9 @@ def test_two_workers_with_batches_of_eight_keep_to_an_account_allowing_four(
 
     A slot taken counts as a call at the provider from then on, so the limit is learnt
     right when every worker's request arrives within one answer's time of taking its
-    slot. The answers take 1.5 s here, longer than any stall of a worker process on a
-    loaded 2-core machine (at 0.5 s, one CI run in many saw a call refused twice)."""
+    slot. The answers take 1.5 s here, so a worker would have to stall three times as
+    long as before for that to matter (at 0.5 s, one CI run in many saw a call refused
+    twice, most likely after such a stall)."""
     behaviour = {"ailab_concurrency": 4, "latency": 1.5}
     emulator.behaviour.update(behaviour)
     pair = [workers(name, "--evidence", "600") for name in ("first", "second")]

@@ -6,9 +6,9 @@ whose ring touches several different surfaces (a bottle among other things on a
 shelf, a spoon between cup, saucer and table), where copying the surroundings makes
 a collage. A third sign, from the 82 real removals of the benchmark's rounds 3-6
 judged by eye: a hole of some size whose surroundings differ strongly in colour (a
-boat among others, a flower beside a pink one, a cup beside a pot), where the fill
-shows as a patch or pieces of the neighbours. A learned model does better there; this
-says when to suggest one.
+boat beside other boats, a forget-me-not beside a pink flower, a coffee grinder on a
+table), where the fill shows as a patch or pieces of the neighbours. A learned model
+does better there; this says when to suggest one.
 """
 
 from __future__ import annotations
