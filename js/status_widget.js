@@ -23,6 +23,7 @@ function addStyleOnce() {
   pointer-events: auto; user-select: text;
 }
 .object-removal-status > div { margin: 0; }
+.object-removal-status .object-removal-name { white-space: nowrap; }
 [data-node-id] .object-removal-status { flex: none !important; height: ${HEIGHT}px !important; }`;
   document.head.append(style);
 }
@@ -58,9 +59,28 @@ export function showLines(node, element, lines) {
   element.objectRemovalShown = key;
   element.replaceChildren(...lines.map(([text, color]) => {
     const line = document.createElement("div");
-    line.textContent = text;
+    line.append(...withUnbrokenNames(text));
     line.style.color = color;
     return line;
   }));
   element.title = lines.map(([text]) => text).join("\n");
+}
+
+// A provider's name ("local-lama") is what the user picks from the node's list: it is
+// kept on one line, never broken after its hyphen ("local-" / "lama").
+const PROVIDER_NAME = /local-[a-z]+/g;
+
+function withUnbrokenNames(text) {
+  const parts = [];
+  let from = 0;
+  for (const match of text.matchAll(PROVIDER_NAME)) {
+    parts.push(text.slice(from, match.index));
+    const name = document.createElement("span");
+    name.className = "object-removal-name";
+    name.textContent = match[0];
+    parts.push(name);
+    from = match.index + match[0].length;
+  }
+  parts.push(text.slice(from));
+  return parts.filter((part) => part !== "");
 }

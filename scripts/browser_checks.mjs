@@ -3,7 +3,7 @@
 // screen (see browser_screen.mjs): node search, help pages, the no-key warning
 // appearing and going, a Text Object Remove run's state with its eta counting down,
 // its outcome and cost, Cancel, a result from the cache, an error, a Video Object
-// Remove run's outcome and cost, "Copy job handle"
+// Remove run's outcome and cost, an offline run's advice, "Copy job handle"
 // (to the clipboard, and on a page without one, a dialog with the handle selected),
 // nothing drawn over other nodes, the example workflows, and no console error from the
 // pack.
@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { startPlainHttpProxy } from "./plain_http_proxy.mjs";
 import {
   clickMenuEntry, readNode, shownLine, statusOverlaps, titlePoint, waitGone, waitShown,
+  wordsSplitOverRows,
 } from "./browser_screen.mjs";
 
 const { values: args } = parseArgs({ options: {
@@ -46,7 +47,8 @@ const PLAN = [
   "key-warning:none-with-key", "key-warning:text", "key-warning:provider-change",
   "key-warning:gone", "run:state", "run:eta-counts-down", "menu:offered", "menu:clipboard",
   "run:outcome-and-cost", "run:mask-outcome-and-cost", "run:no-overlap", "run:cancelled",
-  "run:from-cache", "run:error", "control:unseen-status-is-not-shown", "run:video-outcome-and-cost",
+  "run:from-cache", "run:error", "control:unseen-status-is-not-shown", "run:local-advice",
+  "run:video-outcome-and-cost",
   ...Object.keys(NODES).map((n) => `help:${n}`), "examples", "fallback:insecure-origin",
   "fallback:dialog", "fallback:copies", "console:no-pack-errors",
 ];
@@ -321,6 +323,23 @@ const covered = await page.evaluate((id) => {
 await page.evaluate(() => document.getElementById("object-removal-cover")?.remove());
 check("control:unseen-status-is-not-shown", Boolean(control.line) && !unpainted.line &&
   !covered.line, `shown: ${why(control)}; transparent: ${why(unpainted)}; covered: ${why(covered)}`);
+
+// --- offline: Mask Object Remove on `local`, a hole grown large, no model on disk -------
+// The pack's longest status line: the backend used and the advice on a better one. It
+// must be read whole inside the node (wrapped, not cut or scrolled away) and cover nothing.
+await setWidget(page, ids.text, "object_name", runName); // its result is in the cache
+await setWidget(page, ids.mask, "provider", "local");
+await setWidget(page, ids.mask, "dilate_size", 40); // offline: 20 px, a tenth of the picture
+await queue(page);
+const advised = await waitShown(page, ids.mask, new RegExp("✓ local: done with PatchMatch; for " +
+  "a large hole, local-lama or local-migan \\(a one-time download\\) does better, free"), 90);
+await shotNodes(page, "local-advice", [ids.text, ids.mask]);
+const localOverlaps = await statusOverlaps(page, ids.mask);
+const namesSplit = await wordsSplitOverRows(page, ids.mask, ["local-lama", "local-migan"]);
+check("run:local-advice", Boolean(advised.line) && localOverlaps.length === 0 &&
+  namesSplit.length === 0, `Mask Object Remove on local: ${why(advised)}; ${localOverlaps.length
+    ? `its status area overlaps ${localOverlaps.join(", ")}` : "over no other node"}; ${
+    namesSplit.length ? `split over two rows: ${namesSplit.join(", ")}` : "names whole"}`);
 
 // --- Video Object Remove: a one-frame clip (the picture and its mask), paid once --------
 const videoId = await page.evaluate(([image, seed]) => {

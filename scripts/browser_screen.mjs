@@ -126,6 +126,31 @@ export async function waitGone(page, id, pattern, seconds) {
   return false;
 }
 
+// The `words` that node `id`'s status area shows split over two rows (as "local-" at
+// the end of one row and "lama" at the start of the next), read from the laid-out text.
+export function wordsSplitOverRows(page, id, words) {
+  return page.evaluate(([nodeId, selector, wanted]) => {
+    const area = [...document.querySelectorAll(selector)]
+      .find((e) => e.dataset.objectRemovalStatus === String(nodeId));
+    if (!area) return wanted;
+    const split = new Set();
+    const walker = document.createTreeWalker(area, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      for (const word of wanted) {
+        for (let at = text.data.indexOf(word); at >= 0; at = text.data.indexOf(word, at + 1)) {
+          const range = document.createRange();
+          range.setStart(text, at);
+          range.setEnd(text, at + word.length);
+          const rows = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+            .map((r) => Math.round(r.top)));
+          if (rows.size > 1) split.add(word);
+        }
+      }
+    }
+    return [...split];
+  }, [id, STATUS_SELECTOR, words]);
+}
+
 // Rectangles of other nodes that the status area of node `id` overlaps.
 export async function statusOverlaps(page, id) {
   const seen = await readNode(page, id);
