@@ -46,6 +46,10 @@ TROUBLESHOOTING: dict[str, list[tuple[str, str]]] = {
          "the provider's dashboard. The error never shows the key."),
         ("\"… busy, retry n in … s\" in the status line", "The provider limits how many "
          "calls run at once; the pack waits and sends again (refusals are not billed)."),
+        ("\"… could not be reached, retry n in … s\" in the status line", "Nothing "
+         "answered at the provider's address: check the network, a proxy, or the "
+         "`…_BASE_URL` setting the final error names. Nothing was sent, so nothing was "
+         "billed."),
         ("The status line says ✕ cancelled", "You pressed Cancel. A queued ModelsLab job "
          "runs on at the provider: queue again to resume it for free."),
     ],

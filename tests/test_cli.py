@@ -1,6 +1,7 @@
 """The command line: the nodes' code on files, offline and against the emulator."""
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -322,3 +323,81 @@ def test_a_job_that_outlives_the_wait_is_collected_by_its_handle(tmp_path, setti
     assert main(["collect", handle, "-o", str(out), "--timeout", "30"]) == 0
     assert pixels(out).shape == (64, 128, 3)
     assert len(emulator.requests("ml_submit")) == 1
+
+
+def test_a_folder_whose_later_mask_does_not_fit_fails_before_any_paid_call(
+        tmp_path, settings, emulator, capsys):
+    """Every image's mask is checked before the first image is sent, not when its turn
+    comes after earlier images were paid for."""
+    images = tmp_path / "in"
+    images.mkdir()
+    write(images / "a.png", photo_like(64, 96, 1))
+    write(images / "b.png", photo_like(64, 64, 2))  # square: the mask does not fit it
+    mask = np.zeros((64, 96), np.uint8)
+    mask[20:40, 30:60] = 255
+    mask_path = write(tmp_path / "mask.png", mask)
+    out = tmp_path / "out"
+    assert main(["ailab", str(images), "--mask", str(mask_path), "-o", f"{out}/"]) == 1
+    err = capsys.readouterr().err
+    assert "b.png: the mask is 96x64 but the image is 64x64" in err
+    assert "--stretch-mask" in err and "Nothing was done" in err
+    assert emulator.requests() == []
+    assert not (out / "a.png").exists()
+    assert main(["ailab", str(images), "--mask", str(mask_path), "-o", f"{out}/",
+                 "--stretch-mask"]) == 0
+    assert len(emulator.requests("ailab")) == 2
+
+
+def test_a_rotated_photo_takes_a_mask_of_its_upright_shape(tmp_path):
+    """The up-front shape check reads sizes as the images are read: EXIF-rotated."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 96 wide, 64 high; shown 64 wide, 96 high
+    photo = tmp_path / "rotated.jpg"
+    Image.fromarray(photo_like(64, 96, 3)).save(photo, exif=exif, quality=95)
+    upright = np.zeros((96, 64), np.uint8)
+    upright[40:60, 20:40] = 255
+    mask = write(tmp_path / "mask.png", upright)
+    out = tmp_path / "out.png"
+    assert main(["local", str(photo), "--mask", str(mask), "-o", str(out),
+                 "--dilate-size", "2"]) == 0
+    assert pixels(out).shape == (96, 64, 3)
+
+
+def test_a_folder_input_with_an_image_file_name_as_output_is_refused(photos, tmp_path, capsys):
+    images, masks = photos
+    out = tmp_path / "single.png"
+    assert main(["local", str(images), "--mask", str(masks), "-o", str(out)]) == 1
+    assert f"--output {out} names an image file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_negative_budget_is_refused(photos, capsys):
+    images, masks = photos
+    with pytest.raises(SystemExit) as ended:
+        main(["ailab", str(images), "--mask", str(masks), "--budget", "-1"])
+    assert ended.value.code == 2
+    assert "a whole number of credits, 0 or more, got '-1'" in capsys.readouterr().err
+
+
+def test_a_retry_says_busy_only_when_the_provider_said_so(tmp_path, settings, emulator, capsys,
+                                                         monkeypatch):
+    mask = np.zeros((80, 120), np.uint8)
+    mask[30:50, 40:80] = 255
+    mask_path = write(tmp_path / "mask.png", mask)
+    busy_photo = write(tmp_path / "busy.png", photo_like(80, 120, 1))
+    emulator.script("ailab", code="EXCEEDING_LIMITS", retry_after=1)
+    assert main(["ailab", str(busy_photo), "--mask", str(mask_path), "-v",
+                 "-o", str(tmp_path / "busy_out.png")]) == 0
+    assert "AILabTools busy, retry 1 in" in capsys.readouterr().err
+
+    # Nothing listens there: no answer came, so the provider was not "busy".
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("AILAB_BASE_URL", f"http://127.0.0.1:{closed_port}")
+    unreachable_photo = write(tmp_path / "unreachable.png", photo_like(80, 120, 2))
+    assert main(["ailab", str(unreachable_photo), "--mask", str(mask_path), "-v",
+                 "-o", str(tmp_path / "unreachable_out.png")]) == 1
+    err = capsys.readouterr().err
+    assert "AILabTools could not be reached, retry 1 in" in err
+    assert "busy" not in err

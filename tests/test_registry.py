@@ -78,6 +78,17 @@ def test_declared_ranges_are_checked_where_values_come_in():
     assert mask_inputs({"seed": -1, "quality": "H"}) == MaskInputs(seed=-1, quality="H")
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_value_that_is_no_number_is_outside_every_range(value):
+    with pytest.raises(ObjectRemovalError, match="strength must be from 0.1 to 1, got"):
+        mask_inputs({"strength": value})
+
+
+def test_ranges_read_as_written():
+    with pytest.raises(ObjectRemovalError, match="seed must be from -1 to 4294967295, got"):
+        mask_inputs({"seed": 2**33})
+
+
 def test_command_line_flags_come_from_the_same_declarations():
     flags = {a.dest: a for a in _parser()._actions}
     for parameter in MASK_PARAMETERS:

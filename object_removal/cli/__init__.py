@@ -33,7 +33,7 @@ import torch
 from ..clients.keyed_http import Timeouts
 from ..config import known_secrets, load_settings
 from ..errors import JobTimeoutError, ObjectRemovalError, redact
-from ..imaging.tensors import from_uint8, to_uint8
+from ..imaging.tensors import check_mask_fits, from_uint8, to_uint8
 from ..mask.parameters import MASK_PARAMETERS, MaskInputs, mask_inputs
 from ..mask.removal import MaskRemovalOptions, planned_spend, remove_by_mask
 from ..providers.registry import provider_spec
@@ -43,7 +43,7 @@ from ..stores.job_store import submits_awaiting_answers, wait_for_submit_answers
 from ..text.job_handle import parse_job_reference
 from ..text.removal import collect_result, planned_text_spend, remove_by_text
 from .arguments import COLLECT, parser
-from .image_files import encode_for, read_mask, read_rgb
+from .image_files import encode_for, image_size, read_mask, read_rgb
 from .outputs import Work, check_targets, plan_files, single_target, write_result
 from .progress import ProgressBar
 
@@ -119,6 +119,8 @@ def _remove(args: argparse.Namespace) -> None:
     work = plan_files(Path(args.input), Path(args.mask) if args.mask else None, args.output,
                       needs_mask=not args.object)
     check_targets(work, overwrite=args.overwrite)
+    if not args.object:
+        _check_mask_shapes(work, stretch=args.stretch_mask)
     spend = Spend()
     _check_budget(args, inputs, work)
 
@@ -137,6 +139,20 @@ def _remove(args: argparse.Namespace) -> None:
         print(f"{len(work)} images -> {work[0].target.parent} ({outcome})")
     if args.object or provider_spec(args.provider).credits_per_call != 0:
         print(f"cost: {spend.describe()}")
+
+
+def _check_mask_shapes(work: list[Work], *, stretch: bool) -> None:
+    """Every image's mask fits it, checked from the files' headers before the first
+    image is worked on: a folder's later image never fails after earlier paid calls."""
+    for item in work:
+        assert item.mask is not None
+        try:
+            check_mask_fits(*image_size(item.mask, "mask"), *image_size(item.source),
+                            stretch=stretch)
+        except ObjectRemovalError as exc:
+            raise ObjectRemovalError(
+                f"{item.source.name}: {exc} Or pass --stretch-mask to stretch it onto the "
+                "image. Nothing was done.") from None
 
 
 def _check_budget(args: argparse.Namespace, inputs: MaskInputs, work: list[Work]) -> None:

@@ -33,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
                                                "removed/")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that exist already (never an input)")
-    parser.add_argument("--budget", type=int, metavar="N",
+    parser.add_argument("--budget", type=_credits, metavar="N",
                         help="refuse, before any paid call, a run that would cost more than "
                              "N credits (or N paid calls where a provider does not price in "
                              "credits); default: OBJECT_REMOVAL_BUDGET, else no limit")
@@ -61,4 +61,16 @@ def _add_flag(group: argparse._ArgumentGroup, parameter: Parameter,
                            help=help_text)
     else:
         kind = int if parameter.kind == "INT" else float
+        help_text = help_text.replace(" (default", f" ({parameter.range_text()}; default")
         group.add_argument(flag, type=kind, default=parameter.default, help=help_text)
+
+
+def _credits(text: str) -> int:
+    """A budget: a whole number of credits, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a whole number of credits, 0 or more, got {text!r}")
+    return value

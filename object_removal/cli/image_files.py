@@ -22,6 +22,8 @@ OUTPUT_FORMATS: dict[str, tuple[str, dict]] = {
     ".tiff": ("TIFF", {"compression": "tiff_lzw"}),
 }
 INPUT_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+_ORIENTATION = 0x0112  # the EXIF tag
+_QUARTER_TURNS = {5, 6, 7, 8}  # orientations that swap width and height
 # Luma weights (ITU-R 601), as Pillow's "L" conversion uses.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -48,6 +50,18 @@ def read_mask(path: Path) -> np.ndarray:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ObjectRemovalError(f"cannot read mask {path}: {exc}") from None
     return (rgb.astype(np.float32) @ _LUMA) / 255.0
+
+
+def image_size(path: Path, what: str = "image") -> tuple[int, int]:
+    """(width, height) of the picture as read_rgb and read_mask give it (upright after
+    EXIF rotation), from the file's header alone."""
+    try:
+        with Image.open(path) as opened:
+            width, height = opened.size
+            turned = opened.getexif().get(_ORIENTATION) in _QUARTER_TURNS
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ObjectRemovalError(f"cannot read {what} {path}: {exc}") from None
+    return (height, width) if turned else (width, height)
 
 
 def output_format(path: Path) -> str:

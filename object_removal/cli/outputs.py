@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import ObjectRemovalError
 from ..stores.atomic_files import write_atomically
-from .image_files import INPUT_SUFFIXES, output_format
+from .image_files import INPUT_SUFFIXES, OUTPUT_FORMATS, output_format
 
 DEFAULT_SUFFIX = ".png"  # lossless, whatever the input was
 
@@ -37,6 +37,10 @@ def plan_files(
         out_dir = Path(output) if output else source / "removed"
         if out_dir.exists() and not out_dir.is_dir():
             raise ObjectRemovalError(f"--output {out_dir} must be a folder for a folder input.")
+        if not out_dir.exists() and out_dir.suffix.lower() in OUTPUT_FORMATS:
+            raise ObjectRemovalError(
+                f"--output {out_dir} names an image file, but {source} is a folder of "
+                f"images: give a folder for the results (e.g. {out_dir.with_suffix('')}/).")
         return [Work(p, _mask_for(p, mask, needs_mask), out_dir / f"{p.stem}{DEFAULT_SUFFIX}")
                 for p in images]
     if not source.is_file():

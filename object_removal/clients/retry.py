@@ -100,6 +100,18 @@ def failed_before_sending(exc: BaseException) -> bool:
     return False
 
 
+# Why a call is sent again, by ProviderError.code; any other retried error is the
+# provider's "not now" (too many at once, queue full, a passing server error).
+_RETRY_REASONS = {"NOT_SENT": "could not be reached", "MAYBE_SENT": "dropped the connection"}
+
+
+def retry_status(provider_label: str, retry_number: int, delay: float, exc: Exception) -> str:
+    """The status line of a retry: "AILabTools busy, retry 1 in 2 s", or what really
+    happened when no answer came ("could not be reached")."""
+    reason = _RETRY_REASONS.get(getattr(exc, "code", None) or "", "busy")
+    return f"{provider_label} {reason}, retry {retry_number} in {delay:.0f} s"
+
+
 def cancellable_wait(cancel: CancelSignal | None) -> Callable[[float], None]:
     """A sleep that ends early, raising Cancelled, when `cancel` is set."""
 

@@ -81,16 +81,25 @@ def binary_mask(
     """
     mask_height, mask_width = mask.shape
     if (mask_height, mask_width) != (height, width):
-        if not stretch and not same_aspect(mask_width, mask_height, width, height):
-            raise ObjectRemovalError(
-                f"the mask is {mask_width}x{mask_height} but the image is {width}x{height}: "
-                "another shape, so it would be stretched onto the wrong places. Make a mask "
-                "of the image's size (or the same aspect ratio)."
-            )
+        check_mask_fits(mask_width, mask_height, width, height, stretch)
         mask = torch.nn.functional.interpolate(
             mask[None, None], size=(height, width), mode="bilinear", align_corners=False
         )[0, 0]
     return np.ascontiguousarray((mask >= MASK_THRESHOLD).numpy())
+
+
+def check_mask_fits(
+    mask_width: int, mask_height: int, width: int, height: int, stretch: bool = False
+) -> None:
+    """Raises unless a mask of this size can be laid on an image of that size: the same
+    size or aspect ratio, or any when `stretch` asks for it."""
+    if stretch or same_aspect(mask_width, mask_height, width, height):
+        return
+    raise ObjectRemovalError(
+        f"the mask is {mask_width}x{mask_height} but the image is {width}x{height}: "
+        "another shape, so it would be stretched onto the wrong places. Make a mask "
+        "of the image's size (or the same aspect ratio)."
+    )
 
 
 def same_aspect(mask_width: int, mask_height: int, width: int, height: int) -> bool:

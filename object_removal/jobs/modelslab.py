@@ -19,6 +19,7 @@ from typing import Any
 
 from ..clients.keyed_http import NODE_DEADLINE, KeyedHttp
 from ..clients.modelslab import JobStatus, ModelsLabClient, QueuedEndpoint
+from ..clients.retry import retry_status
 from ..config import MODELSLAB_CEILING, MODELSLAB_START, Settings
 from ..errors import ObjectRemovalError, ProviderError
 from ..run_context import DeadlinePassed, RunContext, run_blocking
@@ -50,7 +51,7 @@ class ModelsLabJobs:
         self._unanswered: list[str] = []
 
         def on_retry(number: int, delay: float, exc: Exception) -> None:
-            ctx.status(f"ModelsLab busy, retry {number} in {delay:.0f} s")
+            ctx.status(retry_status("ModelsLab", number, delay, exc))
 
         http = KeyedHttp(settings.modelslab, cancel=ctx.cancel_signal, deadline=deadline,
                          on_retry=on_retry)

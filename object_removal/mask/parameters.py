@@ -9,6 +9,7 @@ Names, order and defaults are a public interface: saved workflows depend on them
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -51,11 +52,15 @@ class Parameter:
             )
         if self.kind in ("INT", "FLOAT"):
             low, high = self.minimum, self.maximum
-            if (low is not None and value < low) or (high is not None and value > high):
-                raise ObjectRemovalError(
-                    f"{self.name} must be from {_plain(low)} to {_plain(high)}, got {value}."
-                )
+            # NaN is outside every range, though it compares false with both ends.
+            if (not math.isfinite(value) or (low is not None and value < low)
+                    or (high is not None and value > high)):
+                raise ObjectRemovalError(f"{self.name} must be {self.range_text()}, got {value}.")
         return value
+
+    def range_text(self) -> str:
+        """"from 1 to 4096", for messages and help."""
+        return f"from {_plain(self.minimum)} to {_plain(self.maximum)}"
 
 
 QUALITIES = ("M", "H", "L")
@@ -109,4 +114,6 @@ def mask_inputs(values: dict[str, Any]) -> MaskInputs:
 
 
 def _plain(value: float | None) -> str:
-    return "any" if value is None else format(value, "g")
+    if value is None:
+        return "any"
+    return str(int(value)) if float(value).is_integer() else format(value, "g")

@@ -18,6 +18,7 @@ import torch
 
 from ..clients.ailab import ADVANCED_PATH, BASIC_PATH, PRO_PATH, AILabClient
 from ..clients.keyed_http import KeyedHttp, Timeouts
+from ..clients.retry import retry_status
 from ..config import AILAB_CEILING, AILAB_START, Settings
 from ..errors import ObjectRemovalError
 from ..imaging.codec import decode_image, encode_mask_png, resize_mask, resize_rgb
@@ -116,7 +117,7 @@ class _AILabProvider:
         self._lossless = not env.composite
 
         def on_retry(number: int, delay: float, exc: Exception) -> None:
-            env.ctx.status(f"AILabTools busy, retry {number} in {delay:.0f} s")
+            env.ctx.status(retry_status("AILabTools", number, delay, exc))
 
         http = KeyedHttp(settings.ailab, timeouts=TIMEOUTS, cancel=env.ctx.cancel_signal,
                          on_retry=on_retry)
