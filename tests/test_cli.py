@@ -401,3 +401,22 @@ def test_a_retry_says_busy_only_when_the_provider_said_so(tmp_path, settings, em
     err = capsys.readouterr().err
     assert "AILabTools could not be reached, retry 1 in" in err
     assert "busy" not in err
+
+
+def test_a_white_shape_on_a_transparent_layer_is_warned_about(tmp_path, capsys):
+    """Transparent means remove (as ComfyUI's Load Image reads it), so a paint program's
+    white strokes on a transparent layer mark everything else: the user is told."""
+    photo = write(tmp_path / "photo.png", photo_like(64, 96))
+    strokes = np.zeros((64, 96, 4), np.uint8)
+    strokes[20:30, 40:50] = 255  # opaque white where the user meant "remove"
+    mask = write(tmp_path / "strokes.png", strokes)
+    assert main(["local", str(photo), "--mask", str(mask), "-o", str(tmp_path / "o.png"),
+                 "--dilate-size", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "marks 98% of the image to remove" in err and "transparent layer" in err
+    painted = np.zeros((64, 96), np.uint8)
+    painted[20:30, 40:50] = 255
+    ordinary = write(tmp_path / "painted.png", painted)
+    assert main(["local", str(photo), "--mask", str(ordinary), "-o", str(tmp_path / "p.png"),
+                 "--dilate-size", "2"]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -49,6 +49,8 @@ from .progress import ProgressBar
 
 __all__ = ["main", "read_mask", "read_rgb"]
 
+# A mask marking this share of its image is more likely a mistake than a wish.
+NEARLY_ALL = 0.9
 # A budget no run reaches: per image, after the whole run was checked.
 _NO_LIMIT = 10**18
 # A submit's answer is read for at most a request's own limit (keyed_http.Timeouts.total).
@@ -201,9 +203,15 @@ async def _remove_one(
         return to_uint8(result[0]), _last(statuses)
     assert item.mask is not None
     mask = torch.from_numpy(read_mask(item.mask))[None]
-    if not bool((mask >= 0.5).any()):
+    marked = float((mask >= 0.5).float().mean())
+    if marked == 0:
         print(f"warning: the mask {item.mask} marks nothing to remove; {item.target} is the "
               "image unchanged.", file=sys.stderr)
+    elif marked >= NEARLY_ALL:
+        print(f"warning: the mask {item.mask} marks {marked:.0%} of the image to remove. "
+              "White marks what to remove, and in a file with transparency the transparent "
+              "part does (as ComfyUI's Load Image reads it): a white shape on a transparent "
+              "layer removes everything around it.", file=sys.stderr)
     result = await remove_by_mask(image, mask, _options(args, inputs), ctx)
     return to_uint8(result[0]), _last(statuses)
 
