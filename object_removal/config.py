@@ -87,7 +87,8 @@ class ProviderConfig:
             notes = "".join(f" Note: {note}" for note in self.notes)
             raise ObjectRemovalError(
                 f"no {self.name} API key is set. Set the environment variable {self.key_env} "
-                f"before starting ComfyUI, or put `api_key = ...` under [{self.section}] in "
+                f"(for the nodes, before starting ComfyUI), or put `api_key = ...` under "
+                f"[{self.section}] in "
                 f"{self.config_path}. Keys are never taken from a workflow.{notes}"
             )
         return self.api_key
@@ -204,6 +205,7 @@ def normalize_base_url(url: str, setting: str) -> str:
     the documented paths are appended to it.
     """
     raw = url.strip().rstrip("/")
+    shown = _without_password(raw)  # what an error may repeat of it
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -211,12 +213,12 @@ def normalize_base_url(url: str, setting: str) -> str:
         raise ObjectRemovalError(f"{setting} is not a valid URL ({exc}).") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ObjectRemovalError(
-            f"{setting} must look like https://host[:port], got {raw!r}."
+            f"{setting} must look like https://host[:port], got {shown!r}."
         )
     if parts.username or parts.password or parts.query or parts.fragment or parts.path:
         raise ObjectRemovalError(
             f"{setting} must be only scheme, host and port (https://host[:port]); "
-            f"the pack appends the documented paths itself. Got {raw!r}."
+            f"the pack appends the documented paths itself. Got {shown!r}."
         )
     host = parts.hostname.lower()
     if parts.scheme == "http" and not is_loopback_host(host):
@@ -229,6 +231,11 @@ def normalize_base_url(url: str, setting: str) -> str:
     if port is not None:
         netloc += f":{port}"
     return f"{parts.scheme}://{netloc}"
+
+
+def _without_password(url: str) -> str:
+    """`url` with any password in it (scheme://user:password@host) shown as ***."""
+    return re.sub(r"(//[^/?#@:]*:)[^/?#@]*@", r"\1***@", url)
 
 
 def _shared(env: Mapping[str, str], parsed: ConfigFile) -> SharedSettings | None:

@@ -98,6 +98,15 @@ def test_bad_base_urls_are_refused_naming_the_setting(url, reason):
     assert "MODELSLAB_BASE_URL" in str(error.value)
 
 
+@pytest.mark.parametrize("url", ["https://me:hunter2secret@example.com",
+                                 "ftp://me:hunter2secret@example.com/x"])
+def test_a_password_in_a_refused_base_url_is_not_repeated(url):
+    with pytest.raises(ObjectRemovalError) as error:
+        normalize_base_url(url, "AILAB_BASE_URL")
+    assert "hunter2secret" not in str(error.value)
+    assert "me:***@example.com" in str(error.value)
+
+
 def test_bad_queue_limit_is_refused(env):
     with pytest.raises(ObjectRemovalError, match="MODELSLAB_QUEUE_LIMIT"):
         load_settings({**env, "MODELSLAB_QUEUE_LIMIT": "lots"})

@@ -205,7 +205,8 @@ async def _remove_one(
     mask = torch.from_numpy(read_mask(item.mask))[None]
     marked = float((mask >= 0.5).float().mean())
     if marked == 0:
-        print(f"warning: the mask {item.mask} marks nothing to remove; {item.target} is the "
+        print(f"warning: the mask {item.mask} marks nothing to remove (a pixel marks it "
+              f"when it is at least half white, or half transparent); {item.target} is the "
               "image unchanged.", file=sys.stderr)
     elif marked >= NEARLY_ALL:
         print(f"warning: the mask {item.mask} marks {marked:.0%} of the image to remove. "
