@@ -342,7 +342,7 @@ def test_a_folder_whose_later_mask_does_not_fit_fails_before_any_paid_call(
     assert "b.png: the mask is 96x64 but the image is 64x64" in err
     assert "--stretch-mask" in err and "Nothing was done" in err
     assert emulator.requests() == []
-    assert not (out / "a.png").exists()
+    assert not out.exists()  # not even an empty folder
     assert main(["ailab", str(images), "--mask", str(mask_path), "-o", f"{out}/",
                  "--stretch-mask"]) == 0
     assert len(emulator.requests("ailab")) == 2
@@ -420,3 +420,49 @@ def test_a_white_shape_on_a_transparent_layer_is_warned_about(tmp_path, capsys):
     assert main(["local", str(photo), "--mask", str(ordinary), "-o", str(tmp_path / "p.png"),
                  "--dilate-size", "2"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_an_output_under_a_file_says_that_file_is_no_folder(photos, tmp_path, capsys):
+    images, masks = photos
+    blocker = tmp_path / "picture.png"
+    blocker.write_bytes(b"a file")
+    assert main(["local", str(images / "a.png"), "--mask", str(masks / "a.png"),
+                 "-o", str(blocker / "deeper" / "out.png")]) == 1
+    assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
+    assert blocker.read_bytes() == b"a file"
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif"])
+def test_an_rgb_colour_profile_goes_with_the_result(tmp_path, suffix):
+    """The result keeps the photo's values, so it keeps the profile they are meant in
+    (Display P3, Adobe RGB...); without it viewers would show them as sRGB."""
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo = tmp_path / f"photo{suffix}"
+    Image.fromarray(photo_like(64, 96)).save(photo, icc_profile=profile)
+    mask = np.zeros((64, 96), np.uint8)
+    mask[20:40, 30:60] = 255
+    mask_path = write(tmp_path / "mask.png", mask)
+    out = tmp_path / f"out{suffix}"
+    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out),
+                 "--dilate-size", "2"]) == 0
+    with Image.open(out) as result:
+        assert result.info.get("icc_profile") == profile
+
+
+def test_a_profile_the_values_were_converted_from_is_not_carried(tmp_path):
+    """A grey picture's profile does not describe the RGB result."""
+    from PIL import ImageCms
+
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    photo = tmp_path / "grey.png"
+    Image.fromarray(photo_like(64, 96)).convert("L").save(photo, icc_profile=lab)
+    mask = np.zeros((64, 96), np.uint8)
+    mask[20:40, 30:60] = 255
+    mask_path = write(tmp_path / "mask.png", mask)
+    out = tmp_path / "out.png"
+    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out),
+                 "--dilate-size", "2"]) == 0
+    with Image.open(out) as result:
+        assert "icc_profile" not in result.info

@@ -21,6 +21,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, dict]] = {
     ".tif": ("TIFF", {"compression": "tiff_lzw"}),
     ".tiff": ("TIFF", {"compression": "tiff_lzw"}),
 }
+_FORMATS_WITH_PROFILES = {"PNG", "JPEG", "WEBP", "TIFF"}  # not BMP
 INPUT_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 _ORIENTATION = 0x0112  # the EXIF tag
 _QUARTER_TURNS = {5, 6, 7, 8}  # orientations that swap width and height
@@ -64,6 +65,19 @@ def image_size(path: Path, what: str = "image") -> tuple[int, int]:
     return (height, width) if turned else (width, height)
 
 
+def rgb_colour_profile(path: Path) -> bytes | None:
+    """The ICC profile an RGB picture's values are meant in (Display P3, Adobe RGB...),
+    to go with the result whose values are kept as they were; None where there is
+    none, or where reading converted the values (a CMYK or grey profile)."""
+    try:
+        with Image.open(path) as opened:
+            profile = opened.info.get("icc_profile")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    # The profile header's data colour space (bytes 16-19) says what the values are.
+    return profile if isinstance(profile, bytes) and profile[16:20] == b"RGB " else None
+
+
 def output_format(path: Path) -> str:
     """The format an output's name asks for, or an error listing the ones written."""
     suffix = path.suffix.lower()
@@ -77,9 +91,12 @@ def output_format(path: Path) -> str:
     return OUTPUT_FORMATS[suffix][0]
 
 
-def encode_for(path: Path, rgb: np.ndarray) -> bytes:
-    """`rgb` encoded in the format `path`'s extension asks for."""
+def encode_for(path: Path, rgb: np.ndarray, colour_profile: bytes | None = None) -> bytes:
+    """`rgb` encoded in the format `path`'s extension asks for, with `colour_profile`
+    embedded where the format holds one."""
     fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
+    if colour_profile is not None and fmt in _FORMATS_WITH_PROFILES:
+        options = {**options, "icc_profile": colour_profile}
     buffer = io.BytesIO()
     Image.fromarray(rgb, "RGB").save(buffer, format=fmt, **options)
     return buffer.getvalue()

@@ -91,6 +91,7 @@ def check_targets(work: list[Work], *, overwrite: bool) -> None:
 def write_result(target: Path, data: bytes) -> None:
     """Whole or not at all: a reader never sees half a file."""
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, data, private=False)  # the user's own picture
     except OSError as exc:
         raise ObjectRemovalError(f"cannot write {target}: {exc.strerror or exc}.") from None
@@ -125,9 +126,17 @@ def _identity(path: Path) -> tuple:
 
 
 def _check_writable(folder: Path) -> None:
+    """`folder` can take a file, or can be made where it is missing: tried in its nearest
+    existing folder, so a refused run leaves no new empty folder behind."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ObjectRemovalError(
+            f"cannot write into {folder}: {existing} is a file, not a folder. Nothing was done."
+        )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".write-check-"):
             pass
     except OSError as exc:
         raise ObjectRemovalError(
