@@ -466,3 +466,28 @@ def test_a_profile_the_values_were_converted_from_is_not_carried(tmp_path):
                  "--dilate-size", "2"]) == 0
     with Image.open(out) as result:
         assert "icc_profile" not in result.info
+
+
+def test_a_cut_out_stays_cut_out(tmp_path, capsys):
+    """An input with transparency keeps it in a format that holds it (the hidden colours
+    under it stay hidden); a format that cannot is warned about."""
+    rgb = photo_like(64, 96)
+    alpha = np.full((64, 96), 255, np.uint8)
+    alpha[:, :24] = 0  # a transparent background at the left
+    alpha[:, 24:32] = 128
+    photo = tmp_path / "cut_out.png"
+    Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(photo)
+    mask = np.zeros((64, 96), np.uint8)
+    mask[20:40, 50:80] = 255
+    mask_path = write(tmp_path / "mask.png", mask)
+    out = tmp_path / "out.png"
+    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out),
+                 "--dilate-size", "2"]) == 0
+    with Image.open(out) as result:
+        assert result.mode == "RGBA"
+        assert np.array_equal(np.asarray(result)[..., 3], alpha)
+    assert "transparency" not in capsys.readouterr().err
+    flat = tmp_path / "out.jpg"
+    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(flat),
+                 "--dilate-size", "2"]) == 0
+    assert "out.jpg cannot hold the transparency of cut_out.png" in capsys.readouterr().err

@@ -43,7 +43,14 @@ from ..stores.job_store import submits_awaiting_answers, wait_for_submit_answers
 from ..text.job_handle import parse_job_reference
 from ..text.removal import collect_result, planned_text_spend, remove_by_text
 from .arguments import COLLECT, parser
-from .image_files import encode_for, image_size, read_mask, read_rgb, rgb_colour_profile
+from .image_files import (
+    encode_for,
+    image_size,
+    keeps_transparency,
+    kept_details,
+    read_mask,
+    read_rgb,
+)
 from .outputs import Work, check_targets, plan_files, single_target, write_result
 from .progress import ProgressBar
 
@@ -130,8 +137,12 @@ def _remove(args: argparse.Namespace) -> None:
     for number, item in enumerate(work, start=1):
         started = time.monotonic()
         result, outcome = asyncio.run(_remove_one(args, inputs, item, spend))
-        write_result(item.target, encode_for(item.target, result,
-                                             rgb_colour_profile(item.source)))
+        details = kept_details(item.source)
+        if details.alpha is not None and not keeps_transparency(item.target):
+            print(f"warning: {item.target.name} cannot hold the transparency of "
+                  f"{item.source.name}; its transparent parts come out opaque (a .png keeps "
+                  "them).", file=sys.stderr)
+        write_result(item.target, encode_for(item.target, result, details))
         if progress:
             progress.update(number, item.source.name)
         else:

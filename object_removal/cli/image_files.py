@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, dict]] = {
     ".tiff": ("TIFF", {"compression": "tiff_lzw"}),
 }
 _FORMATS_WITH_PROFILES = {"PNG", "JPEG", "WEBP", "TIFF"}  # not BMP
+_FORMATS_WITH_ALPHA = {"PNG", "WEBP", "TIFF"}
 INPUT_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 _ORIENTATION = 0x0112  # the EXIF tag
 _QUARTER_TURNS = {5, 6, 7, 8}  # orientations that swap width and height
@@ -43,10 +45,9 @@ def read_mask(path: Path) -> np.ndarray:
     transparency (as ComfyUI's Load Image reads it). 16-bit masks by value."""
     try:
         with Image.open(path) as opened:
-            if opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info:
-                alpha = np.asarray(ImageOps.exif_transpose(opened).convert("RGBA"))[..., 3]
-                if alpha.min() < 255:
-                    return 1.0 - alpha.astype(np.float32) / 255.0
+            alpha = _transparency(opened)
+            if alpha is not None:
+                return 1.0 - alpha.astype(np.float32) / 255.0
             rgb = to_rgb8(opened)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ObjectRemovalError(f"cannot read mask {path}: {exc}") from None
@@ -65,17 +66,42 @@ def image_size(path: Path, what: str = "image") -> tuple[int, int]:
     return (height, width) if turned else (width, height)
 
 
-def rgb_colour_profile(path: Path) -> bytes | None:
-    """The ICC profile an RGB picture's values are meant in (Display P3, Adobe RGB...),
-    to go with the result whose values are kept as they were; None where there is
-    none, or where reading converted the values (a CMYK or grey profile)."""
+@dataclass(frozen=True)
+class KeptDetails:
+    """What of an input file goes with its result besides the RGB values."""
+
+    colour_profile: bytes | None = None
+    """The ICC profile the RGB values are meant in (Display P3, Adobe RGB...)."""
+    alpha: np.ndarray | None = None
+    """(H, W) uint8 transparency, upright, where the file has some."""
+
+
+def kept_details(path: Path) -> KeptDetails:
+    """The input's RGB colour profile and transparency, for its result: the values are
+    kept as they were, so they mean what they meant, and a cut-out stays cut out. A
+    CMYK or grey profile is left behind (reading converted those values)."""
     try:
         with Image.open(path) as opened:
             profile = opened.info.get("icc_profile")
+            alpha = _transparency(opened)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
+        return KeptDetails()
     # The profile header's data colour space (bytes 16-19) says what the values are.
-    return profile if isinstance(profile, bytes) and profile[16:20] == b"RGB " else None
+    rgb_profile = profile if isinstance(profile, bytes) and profile[16:20] == b"RGB " else None
+    return KeptDetails(rgb_profile, alpha)
+
+
+def _transparency(opened: Image.Image) -> np.ndarray | None:
+    """(H, W) uint8 alpha of an opened file, upright; None where it is all opaque."""
+    if opened.mode not in ("RGBA", "LA", "PA") and "transparency" not in opened.info:
+        return None
+    alpha = np.asarray(ImageOps.exif_transpose(opened).convert("RGBA"))[..., 3]
+    return np.ascontiguousarray(alpha) if int(alpha.min()) < 255 else None
+
+
+def keeps_transparency(path: Path) -> bool:
+    """Whether the format `path`'s extension asks for holds transparency."""
+    return OUTPUT_FORMATS[path.suffix.lower()][0] in _FORMATS_WITH_ALPHA
 
 
 def output_format(path: Path) -> str:
@@ -91,12 +117,15 @@ def output_format(path: Path) -> str:
     return OUTPUT_FORMATS[suffix][0]
 
 
-def encode_for(path: Path, rgb: np.ndarray, colour_profile: bytes | None = None) -> bytes:
-    """`rgb` encoded in the format `path`'s extension asks for, with `colour_profile`
-    embedded where the format holds one."""
+def encode_for(path: Path, rgb: np.ndarray, details: KeptDetails = KeptDetails()) -> bytes:
+    """`rgb` encoded in the format `path`'s extension asks for, with the input's colour
+    profile and transparency where the format holds them."""
     fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
-    if colour_profile is not None and fmt in _FORMATS_WITH_PROFILES:
-        options = {**options, "icc_profile": colour_profile}
+    if details.colour_profile is not None and fmt in _FORMATS_WITH_PROFILES:
+        options = {**options, "icc_profile": details.colour_profile}
+    picture = Image.fromarray(rgb, "RGB")
+    if details.alpha is not None and fmt in _FORMATS_WITH_ALPHA:
+        picture = Image.fromarray(np.dstack([rgb, details.alpha]), "RGBA")
     buffer = io.BytesIO()
-    Image.fromarray(rgb, "RGB").save(buffer, format=fmt, **options)
+    picture.save(buffer, format=fmt, **options)
     return buffer.getvalue()
