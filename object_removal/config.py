@@ -88,8 +88,8 @@ class ProviderConfig:
             raise ObjectRemovalError(
                 f"no {self.name} API key is set. Set the environment variable {self.key_env} "
                 f"(for the nodes, before starting ComfyUI), or put `api_key = ...` under "
-                f"[{self.section}] in "
-                f"{self.config_path}. Keys are never taken from a workflow.{notes}"
+                f"[{self.section}] in {self.config_path}. Keys are never taken from a "
+                f"workflow.{notes}"
             )
         return self.api_key
 

@@ -68,9 +68,9 @@ def _add_flag(group: argparse._ArgumentGroup, parameter: Parameter,
 def _credits(text: str) -> int:
     """A budget: a whole number of credits, 0 or more."""
     try:
-        value = int(text)
+        value: int | None = int(text)
     except ValueError:
-        value = -1
-    if value < 0:
+        value = None
+    if value is None or value < 0:
         raise argparse.ArgumentTypeError(f"a whole number of credits, 0 or more, got {text!r}")
     return value
