@@ -56,6 +56,19 @@ def write(path: Path, array: np.ndarray) -> Path:
     return path
 
 
+def box_mask(folder: Path, height: int = 64, width: int = 96) -> Path:
+    """A mask file marking a box in the middle right of a height x width picture."""
+    mask = np.zeros((height, width), np.uint8)
+    mask[height * 5 // 16:height * 5 // 8, width * 5 // 16:width * 5 // 8] = 255
+    return write(folder / "mask.png", mask)
+
+
+def remove_offline(photo: Path, mask: Path, out: Path) -> int:
+    """The command line's exit code for a quick offline removal."""
+    return main(["local", str(photo), "--mask", str(mask), "-o", str(out),
+                 "--dilate-size", "2"])
+
+
 def test_a_folder_with_a_mask_per_image(tmp_path, capsys):
     images, masks = tmp_path / "in", tmp_path / "masks"
     images.mkdir()
@@ -441,12 +454,8 @@ def test_an_rgb_colour_profile_goes_with_the_result(tmp_path, suffix):
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     photo = tmp_path / f"photo{suffix}"
     Image.fromarray(photo_like(64, 96)).save(photo, icc_profile=profile)
-    mask = np.zeros((64, 96), np.uint8)
-    mask[20:40, 30:60] = 255
-    mask_path = write(tmp_path / "mask.png", mask)
     out = tmp_path / f"out{suffix}"
-    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out),
-                 "--dilate-size", "2"]) == 0
+    assert remove_offline(photo, box_mask(tmp_path), out) == 0
     with Image.open(out) as result:
         assert result.info.get("icc_profile") == profile
 
@@ -458,12 +467,8 @@ def test_a_profile_the_values_were_converted_from_is_not_carried(tmp_path):
     lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
     photo = tmp_path / "grey.png"
     Image.fromarray(photo_like(64, 96)).convert("L").save(photo, icc_profile=lab)
-    mask = np.zeros((64, 96), np.uint8)
-    mask[20:40, 30:60] = 255
-    mask_path = write(tmp_path / "mask.png", mask)
     out = tmp_path / "out.png"
-    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out),
-                 "--dilate-size", "2"]) == 0
+    assert remove_offline(photo, box_mask(tmp_path), out) == 0
     with Image.open(out) as result:
         assert "icc_profile" not in result.info
 
@@ -477,17 +482,12 @@ def test_a_cut_out_stays_cut_out(tmp_path, capsys):
     alpha[:, 24:32] = 128
     photo = tmp_path / "cut_out.png"
     Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(photo)
-    mask = np.zeros((64, 96), np.uint8)
-    mask[20:40, 50:80] = 255
-    mask_path = write(tmp_path / "mask.png", mask)
+    mask_path = box_mask(tmp_path)  # columns 30-59: the edge of the half-transparent band
     out = tmp_path / "out.png"
-    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(out),
-                 "--dilate-size", "2"]) == 0
+    assert remove_offline(photo, mask_path, out) == 0
     with Image.open(out) as result:
         assert result.mode == "RGBA"
         assert np.array_equal(np.asarray(result)[..., 3], alpha)
     assert "transparency" not in capsys.readouterr().err
-    flat = tmp_path / "out.jpg"
-    assert main(["local", str(photo), "--mask", str(mask_path), "-o", str(flat),
-                 "--dilate-size", "2"]) == 0
+    assert remove_offline(photo, mask_path, tmp_path / "out.jpg") == 0
     assert "out.jpg cannot hold the transparency of cut_out.png" in capsys.readouterr().err
