@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw
 
 PANEL = 300
 COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
-           ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"))
+           ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"), ("migan", "MI-GAN"),
+           ("lama", "LaMa"))
 # Real objects, good and bad, from the round-6 and round-7 held-out parts.
 README_CASES = ("two_wings_both-dandelion-seeds", "rain_drops_drop-on-the-leaf",
                 "lady_bird_ladybird-on-the-grass-stem", "yellow_flower_long-petal-at-the-left",
