@@ -21,11 +21,12 @@ PHOTOS_OF_PART = {
     "fresh-held-out": scenes.FRESH_HELD_OUT_PHOTOS, "held-out-3": scenes.HELD_OUT_3_PHOTOS,
     "held-out-4": scenes.HELD_OUT_4_PHOTOS, "held-out-5": scenes.HELD_OUT_5_PHOTOS,
     "held-out-6": scenes.HELD_OUT_6_PHOTOS, "held-out-7": scenes.HELD_OUT_7_PHOTOS,
+    "held-out-8": scenes.HELD_OUT_8_PHOTOS,
 }
 BACKGROUNDS_OF_PART = {
     "held-out-3": pasted.HELD_OUT_3_BACKGROUNDS, "held-out-4": pasted.HELD_OUT_4_BACKGROUNDS,
     "held-out-5": pasted.HELD_OUT_5_BACKGROUNDS, "held-out-6": pasted.HELD_OUT_6_BACKGROUNDS,
-    "held-out-7": pasted.HELD_OUT_7_BACKGROUNDS,
+    "held-out-7": pasted.HELD_OUT_7_BACKGROUNDS, "held-out-8": pasted.HELD_OUT_8_BACKGROUNDS,
 }
 # The rounds whose photos come from Debian packages, scaled down: (sources, long side).
 DEBIAN_ROUNDS = {
@@ -33,6 +34,7 @@ DEBIAN_ROUNDS = {
     "held-out-5": ((scenes.PLASMA_WALLPAPERS_SOURCE,), scenes.HELD_OUT_5_LONG_SIDE),
     "held-out-6": ((scenes.MATE_BACKGROUNDS_SOURCE,), scenes.HELD_OUT_6_LONG_SIDE),
     "held-out-7": (scenes.HELD_OUT_7_SOURCES, scenes.HELD_OUT_7_LONG_SIDE),
+    "held-out-8": (scenes.HELD_OUT_8_SOURCES, scenes.HELD_OUT_8_LONG_SIDE),
 }
 
 
