@@ -42,8 +42,12 @@ measures it tuned anything:
 - round 8's (``held-out-8``, the photos of KPhotoAlbum's demo album and Tux Paint's
   templates from Debian's kphotoalbum and tuxpaint-data, found in
   /usr/share/kphotoalbum/demo and /usr/share/tuxpaint/templates or fetched the same
-  way): drawn before round 8 tuned anything; not measured yet (no fill has been run on
-  it).
+  way): drawn by a helper before any fill ran on it, measured once with the unchanged
+  fill and with MI-GAN; the README quotes it too.
+
+MI-GAN's quality was first measured on rounds 6-8, with Picsart's published weights
+(see migan_from_onnx.py); nothing in the learned path was tuned on any part, so every
+part is held out for it.
 
 The split is recorded in those modules. Tune with ``--part development`` only: the
 default ``all`` runs the held-out parts too.
@@ -53,7 +57,8 @@ side by side with plain ``pypatchmatch`` at its defaults (the whole picture, pat
 radius 15), which is what the pack's PatchMatch path is measured against. Times:
 median per removal, and at 1 megapixel with a 10 % hole (the pasted ``beside`` cases
 scaled to about 1 MP). Learned models are run when their files are found (as the pack
-finds them). Without them, ``--architecture-speed`` times MI-GAN's and LaMa's real
+finds them; ``OBJECT_REMOVAL_MIGAN_MODEL`` set to migan_from_onnx.py's output, for
+instance). Without them, ``--architecture-speed`` times MI-GAN's and LaMa's real
 networks with random weights on the same crops: their speed and memory, no quality.
 """
 

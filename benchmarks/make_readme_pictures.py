@@ -6,7 +6,7 @@
 
 A sheet has one row per case: the photo with the hole outlined, then each backend's
 result, labelled, each panel `PANEL` pixels wide. `--readme` writes the cases in
-`README_CASES`, one JPEG each.
+`README_CASES` that the run has (each part's run holds its own), one JPEG each.
 """
 
 from __future__ import annotations
@@ -20,10 +20,14 @@ PANEL = 300
 COLUMNS = (("input", "input (hole outlined)"), ("pypatchmatch-defaults", "plain pypatchmatch"),
            ("patchmatch", "this pack: PatchMatch"), ("telea", "Telea"), ("migan", "MI-GAN"),
            ("lama", "LaMa"))
-# Real objects, good and bad, from the round-6 and round-7 held-out parts.
+# Real objects, good and bad: from the round-6 and round-7 held-out parts (PatchMatch,
+# plain pypatchmatch, Telea), and from round 8's (MI-GAN beside them).
 README_CASES = ("two_wings_both-dandelion-seeds", "rain_drops_drop-on-the-leaf",
                 "lady_bird_ladybird-on-the-grass-stem", "yellow_flower_long-petal-at-the-left",
-                "helicopter_helicopter", "bike_basket-with-a-doll-in-it")
+                "helicopter_helicopter", "bike_basket-with-a-doll-in-it",
+                "lighthouse_lantern-and-gallery-on-top-of-the-tower",
+                "rabbit_in_box_rabbit-in-the-box",
+                "beach_paddlers_woman-in-the-blue-jacket-beside-another")
 
 
 def strip(folder: Path, panel_width: int = PANEL) -> Image.Image:
@@ -79,6 +83,9 @@ def main() -> None:
             print(target)
         return
     for case in README_CASES:
+        if not (args.pictures / case / "input.jpg").exists():
+            print(f"{case}: not in this run")
+            continue
         target = args.out / f"real_object_{case.replace('-', '_')}.jpg"
         strip(args.pictures / case).save(target, quality=80, optimize=True)
         print(target, target.stat().st_size // 1024, "KiB")
