@@ -31,8 +31,13 @@ import hashlib
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnx
+    import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -54,7 +59,7 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def generator_state(model) -> dict[str, np.ndarray]:
+def generator_state(model: onnx.ModelProto) -> dict[str, np.ndarray]:
     """The generator's state dict from the pipeline's graph (names without ``model.``)."""
     from onnx import numpy_helper
 
@@ -71,7 +76,7 @@ def generator_state(model) -> dict[str, np.ndarray]:
     return state
 
 
-def load_generator(model):
+def load_generator(model: onnx.ModelProto) -> torch.nn.Module:
     """The reproduced generator with the published weights; absent filters keep their
     fixed values, checked against the copies the export kept."""
     import torch
@@ -94,7 +99,7 @@ def load_generator(model):
     return generator
 
 
-def test_input():
+def sample_input() -> torch.Tensor:
     """A real photo at 512 px with a rectangular hole, packed as the generator takes it."""
     import torch
     from PIL import Image
@@ -107,7 +112,8 @@ def test_input():
     return torch.cat([0.5 - hole, image * (1 - hole)], dim=1)
 
 
-def largest_difference(source: Path, generator, packed) -> float:
+def largest_difference(source: Path, generator: torch.nn.Module, packed: torch.Tensor
+                       ) -> float:
     """Max |ours - the pipeline's generator| on `packed`, the latter run by onnxruntime."""
     import onnxruntime
     import torch
@@ -137,7 +143,7 @@ def main() -> None:
                          f"{PUBLISHED_SHA256}")
     model = onnx.load(str(args.onnx_file))
     generator = load_generator(model)
-    packed = test_input()
+    packed = sample_input()
     difference = largest_difference(args.onnx_file, generator, packed)
     print(f"largest difference from the published generator: {difference:.2e}")
     if difference > TOLERANCE:
