@@ -52,11 +52,8 @@ TOLERANCE = 1e-3
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def generator_state(model: onnx.ModelProto) -> dict[str, np.ndarray]:

@@ -623,8 +623,10 @@ def _fresh_photo(name: str) -> np.ndarray:
 # The round 3 photos: OpenCV's sample photos as Debian's opencv-doc package ships them
 # (under /usr/share/doc/opencv-doc/examples), each checked by its SHA-256 so a different
 # copy can't silently move the drawn masks off their objects.
+BENCH_CACHE = Path.home() / ".cache" / "comfyui-object-removal-bench"
+"""Where the Debian packages' photos are fetched to when they are not installed."""
 OPENCV_DOC_EXAMPLES = Path("/usr/share/doc/opencv-doc/examples")
-OPENCV_DOC_CACHE = Path.home() / ".cache" / "comfyui-object-removal-bench" / "opencv-doc"
+OPENCV_DOC_CACHE = BENCH_CACHE / "opencv-doc"
 OPENCV_DOC_PHOTOS = {
     "messi5": ("data/messi5.jpg",
                "1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9"),
@@ -686,8 +688,7 @@ OPENCV_DOC = DebianPhotos(
 # lomiri-wallpapers-16.04 package ships them (under /usr/share/backgrounds), checked by
 # their SHA-256 like round 3's, then scaled down (the originals are 2-13 megapixels).
 LOMIRI_WALLPAPERS = Path("/usr/share/backgrounds")
-LOMIRI_WALLPAPERS_CACHE = (Path.home() / ".cache" / "comfyui-object-removal-bench"
-                           / "lomiri-wallpapers-16.04")
+LOMIRI_WALLPAPERS_CACHE = BENCH_CACHE / "lomiri-wallpapers-16.04"
 LOMIRI_WALLPAPER_PHOTOS = {
     "friends": ("friends_by_Aitzol_Berasategi.jpg",
                 "cc40e313c74e421edffe3403def413c16878ce14661cce7ec5915baeab35538d"),
@@ -730,8 +731,7 @@ LOMIRI_WALLPAPERS_SOURCE = _copied_photos_source(
 # several sizes: the 2560x1600 one), checked by their SHA-256 like round 3's, then
 # scaled down like round 4's.
 PLASMA_WALLPAPERS = Path("/usr/share/wallpapers")
-PLASMA_WALLPAPERS_CACHE = (Path.home() / ".cache" / "comfyui-object-removal-bench"
-                           / "plasma-workspace-wallpapers")
+PLASMA_WALLPAPERS_CACHE = BENCH_CACHE / "plasma-workspace-wallpapers"
 PLASMA_WALLPAPER_PHOTOS = {
     "evening_glow": ("EveningGlow/contents/images/2560x1600.jpg",
                      "586682dcb362b9f620068f10138f87d0d3649939aef238adc5807cb951976a7a"),
@@ -762,8 +762,7 @@ PLASMA_WALLPAPERS_SOURCE = _copied_photos_source(
 # Debian's mate-backgrounds package ships them (under /usr/share/backgrounds/mate),
 # checked by their SHA-256 like round 3's, then scaled down like round 4's.
 MATE_BACKGROUNDS = Path("/usr/share/backgrounds/mate")
-MATE_BACKGROUNDS_CACHE = (Path.home() / ".cache" / "comfyui-object-removal-bench"
-                          / "mate-backgrounds")
+MATE_BACKGROUNDS_CACHE = BENCH_CACHE / "mate-backgrounds"
 MATE_NATURE_PHOTOS = {
     "lady_bird": ("nature/LadyBird.jpg",
                   "e35a9a4126ef969c90b29c038058c5a575a20eadd84106a37bf1fa9931e7b61d"),
@@ -796,7 +795,7 @@ MATE_BACKGROUNDS_SOURCE = _copied_photos_source(
 # /usr/share/palapeli/collection; each photo's author and licence in the .desktop file
 # beside it).
 PALAPELI_COLLECTION = Path("/usr/share/palapeli/collection")
-PALAPELI_CACHE = Path.home() / ".cache" / "comfyui-object-removal-bench" / "palapeli-data"
+PALAPELI_CACHE = BENCH_CACHE / "palapeli-data"
 PALAPELI_PHOTOS = {
     "castle_maintenon": ("castle-maintenon.jpg",
                          "f4a6bf48b97d97715413f9ebd2d8744bd46df0e492bc8326e2513d51084f2612"),
@@ -817,7 +816,7 @@ PALAPELI_SOURCE = _copied_photos_source(
 # /usr/share/games/jigzo/puzzles): Jigzo's own .pzl files, the photo inside each read by
 # `_jigzo_puzzle_photo`; the SHA-256 is the .pzl file's, so it covers the photo.
 JIGZO_PUZZLES = Path("/usr/share/games/jigzo/puzzles")
-JIGZO_CACHE = Path.home() / ".cache" / "comfyui-object-removal-bench" / "jigzo-data"
+JIGZO_CACHE = BENCH_CACHE / "jigzo-data"
 JIGZO_PHOTOS = {
     "bike": ("00_default/bike-3x4.pzl",
              "429e6f6e377dae4e306fd0334f5e72a4c1b34e22518775b3655493e4cad615c1"),
@@ -840,7 +839,7 @@ HELD_OUT_7_LONG_SIDE = 800
 # /usr/share/kphotoalbum/demo): six 800-pixel-wide photos, none of those the album's
 # index.xml shows rotated.
 KPHOTOALBUM_DEMO = Path("/usr/share/kphotoalbum/demo")
-KPHOTOALBUM_CACHE = Path.home() / ".cache" / "comfyui-object-removal-bench" / "kphotoalbum"
+KPHOTOALBUM_CACHE = BENCH_CACHE / "kphotoalbum"
 KPHOTOALBUM_DEMO_PHOTOS = {
     "beach_paddlers": ("cold_water.jpg",
                        "1c92d774263012891803360080a03999ffdb4fb643f320d9c106b5a3cbb21306"),
@@ -862,7 +861,7 @@ KPHOTOALBUM_SOURCE = _copied_photos_source(
 # Then two of Tux Paint's photo templates as tuxpaint-data ships them (under
 # /usr/share/tuxpaint/templates).
 TUXPAINT_TEMPLATES = Path("/usr/share/tuxpaint/templates")
-TUXPAINT_CACHE = Path.home() / ".cache" / "comfyui-object-removal-bench" / "tuxpaint-data"
+TUXPAINT_CACHE = BENCH_CACHE / "tuxpaint-data"
 TUXPAINT_TEMPLATE_PHOTOS = {
     "lighthouse": ("lighthouse.jpg",
                    "bf92c1139da97690208a3948c9d1051649deb44bb51baa288820f5c64f9e6365"),
